@@ -1,0 +1,84 @@
+// Telemetry entry point for the engine: probe nvidia-smi once, then run the GPU sampler, or the CPU sampler
+// when there is no usable nvidia-smi (not installed, no driver, no GPUs, hung, or the user asked for CPU).
+// The reason for a fallback is always reported through onProblem, so the UI can say why it shows CPUs.
+import { performance } from 'node:perf_hooks';
+import { startCpuSampler } from './cpu-sampler.js';
+import {
+  DEFAULT_NVIDIA_SMI_PATH,
+  NVIDIA_SMI_PROBE_TIMEOUT_MS,
+  NvidiaSmiSpawnError,
+  probeNvidiaSmi,
+  startNvidiaSmiSampler,
+  TELEMETRY_INTERVAL_MS,
+  TELEMETRY_MIN_INTERVAL_MS,
+} from './nvidia-smi-sampler.js';
+import type { GpuInfo, TelemetryProblem, TelemetrySample, TelemetrySource } from './types.js';
+
+export interface TelemetryOptions {
+  /** Sampling interval in ms (default TELEMETRY_INTERVAL_MS = 500, i.e. 2 samples/s). */
+  intervalMs?: number;
+  /** nvidia-smi binary (default `nvidia-smi` on PATH); tests point this at a fake. */
+  nvidiaSmiPath?: string;
+  onSample: (sample: TelemetrySample) => void;
+  onProblem: (problem: TelemetryProblem) => void;
+  /** Skip nvidia-smi and sample CPUs (e.g. the onnx backend on CPU, or a user flag). */
+  preferCpu?: boolean;
+  /** How long the one-shot probe may take (default NVIDIA_SMI_PROBE_TIMEOUT_MS). */
+  probeTimeoutMs?: number;
+  /** Extra environment variables for nvidia-smi (tests use this to steer a fake). */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+export interface Telemetry {
+  source: TelemetrySource;
+  /** The GPUs the probe found (record them in the run's environment); absent on the CPU path. */
+  gpus?: GpuInfo[];
+  /** Why the CPU sampler was chosen; absent on the GPU path. */
+  fallbackReason?: string;
+  stop(): Promise<void>;
+}
+
+const nowMs = (): number => performance.timeOrigin + performance.now();
+
+/** Starts sampling; never rejects for a missing or broken nvidia-smi (that selects the CPU sampler instead). */
+export async function startTelemetry(opts: TelemetryOptions): Promise<Telemetry> {
+  const intervalMs = opts.intervalMs ?? TELEMETRY_INTERVAL_MS;
+  const path = opts.nvidiaSmiPath ?? DEFAULT_NVIDIA_SMI_PATH;
+  // A bad interval is a caller bug: refuse it before probing rather than after a multi-second probe.
+  if (!Number.isFinite(intervalMs) || intervalMs < TELEMETRY_MIN_INTERVAL_MS) {
+    throw new RangeError(`telemetry interval must be >= ${TELEMETRY_MIN_INTERVAL_MS} ms (got ${intervalMs})`);
+  }
+
+  const cpu = (reason: string, level: TelemetryProblem['level']): Telemetry => {
+    const fallbackReason = `${reason}: showing CPU utilisation`;
+    opts.onProblem({ atMs: nowMs(), source: 'cpu', kind: 'fallback', level, message: fallbackReason });
+    const sampler = startCpuSampler({ intervalMs, onSample: opts.onSample, onProblem: opts.onProblem });
+    return { source: 'cpu', fallbackReason, stop: () => sampler.stop() };
+  };
+
+  if (opts.preferCpu) return cpu('CPU telemetry requested', 'info');
+
+  const probe = await probeNvidiaSmi({ nvidiaSmiPath: path, timeoutMs: opts.probeTimeoutMs ?? NVIDIA_SMI_PROBE_TIMEOUT_MS, env: opts.env });
+  if (!probe.ok) {
+    // No nvidia-smi is the normal case on a laptop; anything else means a GPU box that is not working.
+    return cpu(probe.message, probe.reason === 'not-found' ? 'info' : 'warn');
+  }
+  for (const p of probe.problems) {
+    opts.onProblem({ atMs: nowMs(), source: 'nvidia-smi', kind: 'parse', level: 'warn', message: `nvidia-smi: ${p.message}`, line: p.line });
+  }
+  try {
+    const sampler = await startNvidiaSmiSampler({
+      intervalMs,
+      nvidiaSmiPath: path,
+      gpus: probe.gpus,
+      onSample: opts.onSample,
+      onProblem: opts.onProblem,
+      env: opts.env,
+    });
+    return { source: 'nvidia-smi', gpus: probe.gpus, stop: () => sampler.stop() };
+  } catch (e) {
+    // The probe worked a moment ago, so this is rare (binary removed, fd exhaustion); still never fatal.
+    if (e instanceof NvidiaSmiSpawnError) return cpu(e.message, 'warn');
+    throw e;
+  }
+}
