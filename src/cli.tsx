@@ -10,6 +10,10 @@ import { PACKAGE_ROOT } from './config/paths.js';
 
 const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   panscan: () => import('./commands/panscan.js'),
+  'make-model': () => import('./commands/make-model.js'),
+  infer: () => import('./commands/infer.js'),
+  run: () => import('./commands/run.js'),
+  sweep: () => import('./commands/sweep.js'),
   runs: () => import('./commands/runs.js'),
   compare: () => import('./commands/compare.js'),
 };

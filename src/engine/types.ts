@@ -102,6 +102,8 @@ export interface WorkloadImage {
   readonly imageTokens: number;
   /** Prompt tokens per prompt (same order as workload.prompts). */
   readonly promptTokens: readonly number[];
+  /** Why the image cannot be used (unreadable, corrupt, over the pixel limit); its requests fail with this. */
+  readonly error: string | null;
 }
 
 export interface Workload {

@@ -1,0 +1,72 @@
+// The contract between the engine and an inference backend (onnx worker threads, transformers Python workers,
+// OpenAI-compatible servers). The engine schedules micro-batches onto replicas; a replica runs them for real and
+// reports per-request timings. Backends never import the UI and never print: they log through the callback.
+import type { PreprocessSettings } from '../panscan/preprocess.js';
+import type { ModelDescription } from './types.js';
+
+export interface InferRequest {
+  readonly id: number;
+  readonly imagePath: string;
+  readonly prompt: string;
+  readonly maxNewTokens: number;
+  /** Per request, as vLLM takes mm_processor_kwargs per request: a sweep reuses loaded replicas across points. */
+  readonly preprocess: PreprocessSettings;
+}
+
+export interface InferResult {
+  readonly id: number;
+  readonly ok: boolean;
+  readonly error: string | null;
+  readonly crops: number;
+  readonly imageTokens: number;
+  readonly promptTokens: number;
+  readonly outputTokens: number;
+  readonly preprocessMs: number | null;
+  readonly visionMs: number | null;
+  /** When the replica started on this request (clock.ts nowMs()). */
+  readonly startedAt: number | null;
+  /** nowMs() at which each output token was available. */
+  readonly tokenTimes: readonly number[];
+  readonly tokenIds: readonly number[];
+}
+
+export interface Replica {
+  readonly id: number;
+  /** What it runs on, e.g. ["cpu:1 thread"], ["cuda:0"], ["gpu:2", "gpu:3"], ["http://host:8000"]. */
+  readonly devices: readonly string[];
+  /** GPU indices (nvidia-smi order) this replica owns, for grouping telemetry; empty on CPU. */
+  readonly gpuIndices: readonly number[];
+  readonly loadMs: number;
+  /** Micro-batches it runs at once: 1 for a worker thread or a Python process, more for an HTTP server. */
+  readonly capacity: number;
+  /**
+   * Runs one micro-batch. Resolves with one result per request (failed requests carry their error); rejects only
+   * if the replica itself died, with the reason.
+   */
+  infer(batch: readonly InferRequest[]): Promise<InferResult[]>;
+  /** Resolves with the reason if the replica stops unexpectedly; never resolves otherwise. */
+  readonly died: Promise<string>;
+  close(): Promise<void>;
+}
+
+export type LogFn = (level: 'info' | 'warn' | 'error', message: string) => void;
+
+export interface BackendStartOptions {
+  readonly replicas: number;
+  readonly gpusPerReplica: number;
+  readonly log: LogFn;
+  readonly signal?: AbortSignal;
+}
+
+export interface Backend {
+  readonly name: 'onnx' | 'transformers' | 'openai';
+  /** Known once the model is resolved; start() may refine details (device map, dtype...). */
+  model(): ModelDescription;
+  /** Starts every replica (in parallel where possible) and resolves when all are ready. */
+  start(opts: BackendStartOptions): Promise<Replica[]>;
+}
+
+/** A failed result for a request that never ran (replica died, cancelled, preprocessing refused...). */
+export function failedResult(id: number, error: string): InferResult {
+  return { id, ok: false, error, crops: 0, imageTokens: 0, promptTokens: 0, outputTokens: 0, preprocessMs: null, visionMs: null, startedAt: null, tokenTimes: [], tokenIds: [] };
+}

@@ -1,0 +1,147 @@
+// Greedy generation for one micro-batch on the three onnx-community Gemma 3 graphs: vision encoder over every
+// entry of every request -> token embeddings -> image features scattered into the image-soft-token positions ->
+// prefill -> decode with the KV cache for exactly maxNewTokens (EOS ignored so runs compare). Each token is
+// stamped as soon as its argmax is known. Requests are left-padded to a common length.
+import * as ort from 'onnxruntime-node';
+import { nowMs } from '../../clock.js';
+import type { DecoderShape } from './protocol.js';
+
+export interface OnnxSessions {
+  readonly vision: ort.InferenceSession;
+  readonly embed: ort.InferenceSession;
+  readonly decoder: ort.InferenceSession;
+  readonly hasLogitsToKeep: boolean;
+}
+
+export interface GenerationInput {
+  /** [entries, 3, 896, 896] for this request. */
+  readonly pixelValues: Float32Array;
+  readonly entries: number;
+  readonly inputIds: readonly number[];
+}
+
+export interface GenerationOutput {
+  readonly visionMs: number;
+  /** Per request: token ids and nowMs() stamps (the same stamps for every member of the batch). */
+  readonly tokenIds: number[][];
+  readonly tokenTimes: number[];
+}
+
+const ENTRY_PX = 896;
+
+export async function generateBatch(s: OnnxSessions, shape: DecoderShape, inputs: readonly GenerationInput[], maxNewTokens: number): Promise<GenerationOutput> {
+  const b = inputs.length;
+  // Vision: one run over all entries of the batch, in request order (features are consumed in that order).
+  const totalEntries = inputs.reduce((n, x) => n + x.entries, 0);
+  const entryElems = 3 * ENTRY_PX * ENTRY_PX;
+  let pixels: Float32Array;
+  if (b === 1) {
+    pixels = inputs[0].pixelValues;
+  } else {
+    pixels = new Float32Array(totalEntries * entryElems);
+    let off = 0;
+    for (const x of inputs) {
+      pixels.set(x.pixelValues.subarray(0, x.entries * entryElems), off);
+      off += x.entries * entryElems;
+    }
+  }
+  const tVision = nowMs();
+  const vOut = await s.vision.run({ pixel_values: new ort.Tensor('float32', pixels, [totalEntries, 3, ENTRY_PX, ENTRY_PX]) });
+  const visionMs = nowMs() - tVision;
+  const features = vOut.image_features.data as Float32Array;
+  const H = shape.hiddenSize;
+
+  // Prompt embeddings, left padded.
+  const L = Math.max(...inputs.map((x) => x.inputIds.length));
+  const ids = new BigInt64Array(b * L).fill(BigInt(shape.padTokenId));
+  const mask = new BigInt64Array(b * L);
+  const pos = new BigInt64Array(b * L);
+  for (let r = 0; r < b; r++) {
+    const seq = inputs[r].inputIds;
+    const pad = L - seq.length;
+    for (let i = 0; i < seq.length; i++) {
+      ids[r * L + pad + i] = BigInt(seq[i]);
+      mask[r * L + pad + i] = 1n;
+      pos[r * L + pad + i] = BigInt(i);
+    }
+  }
+  const eOut = await s.embed.run({ input_ids: new ort.Tensor('int64', ids, [b, L]) });
+  const embeds = eOut.inputs_embeds.data as Float32Array;
+  // Scatter image features into the image-soft-token rows, request by request, entry by entry.
+  let featRow = 0;
+  for (let r = 0; r < b; r++) {
+    const want = inputs[r].entries * 256;
+    let got = 0;
+    for (let t = 0; t < L; t++) {
+      if (ids[r * L + t] !== BigInt(shape.imageTokenId)) continue;
+      if (got === want) throw new Error(`request ${r}: more image tokens in the prompt than image features (${want})`);
+      embeds.set(features.subarray((featRow + got) * H, (featRow + got + 1) * H), (r * L + t) * H);
+      got++;
+    }
+    if (got !== want) throw new Error(`request ${r}: ${got} image tokens in the prompt but ${want} image features`);
+    featRow += want;
+  }
+
+  const tokenIds: number[][] = inputs.map(() => []);
+  const tokenTimes: number[] = [];
+  let past: Record<string, ort.Tensor> = {};
+  for (let l = 0; l < shape.numLayers; l++) {
+    past[`past_key_values.${l}.key`] = new ort.Tensor('float32', new Float32Array(0), [b, shape.numKeyValueHeads, 0, shape.headDim]);
+    past[`past_key_values.${l}.value`] = new ort.Tensor('float32', new Float32Array(0), [b, shape.numKeyValueHeads, 0, shape.headDim]);
+  }
+  let stepEmbeds: ort.Tensor = new ort.Tensor('float32', embeds, [b, L, H]);
+  let stepMask = mask;
+  let stepPos = new ort.Tensor('int64', pos, [b, L]);
+  let seqLen = L;
+  const nextPos = inputs.map((x) => BigInt(x.inputIds.length));
+  for (let step = 0; step < maxNewTokens; step++) {
+    const feeds: Record<string, ort.Tensor> = {
+      inputs_embeds: stepEmbeds,
+      attention_mask: new ort.Tensor('int64', stepMask, [b, seqLen]),
+      position_ids: stepPos,
+      ...past,
+    };
+    if (s.hasLogitsToKeep) feeds.num_logits_to_keep = new ort.Tensor('int64', BigInt64Array.of(1n), []);
+    const out = await s.decoder.run(feeds);
+    const logits = out.logits;
+    const [, kept, vocab] = logits.dims as number[];
+    const data = logits.data as Float32Array;
+    const next = new BigInt64Array(b);
+    for (let r = 0; r < b; r++) {
+      const base = (r * kept + (kept - 1)) * vocab;
+      let best = 0;
+      let bestV = data[base];
+      for (let v = 1; v < vocab; v++) {
+        const x = data[base + v];
+        if (x > bestV) {
+          bestV = x;
+          best = v;
+        }
+      }
+      tokenIds[r].push(best);
+      next[r] = BigInt(best);
+    }
+    tokenTimes.push(nowMs());
+    if (step === maxNewTokens - 1) break;
+    // Next step: the new token's embedding, the mask grown by one, the cache from this step.
+    const nextPast: Record<string, ort.Tensor> = {};
+    for (let l = 0; l < shape.numLayers; l++) {
+      nextPast[`past_key_values.${l}.key`] = out[`present.${l}.key`];
+      nextPast[`past_key_values.${l}.value`] = out[`present.${l}.value`];
+    }
+    past = nextPast;
+    const e = await s.embed.run({ input_ids: new ort.Tensor('int64', next, [b, 1]) });
+    stepEmbeds = e.inputs_embeds;
+    const grown = new BigInt64Array(b * (seqLen + 1));
+    for (let r = 0; r < b; r++) {
+      grown.set(stepMask.subarray(r * seqLen, (r + 1) * seqLen), r * (seqLen + 1));
+      grown[r * (seqLen + 1) + seqLen] = 1n;
+    }
+    stepMask = grown;
+    seqLen += 1;
+    const p = new BigInt64Array(b);
+    for (let r = 0; r < b; r++) p[r] = nextPos[r]++;
+    stepPos = new ort.Tensor('int64', p, [b, 1]);
+  }
+  return { visionMs, tokenIds, tokenTimes };
+}

@@ -1,0 +1,160 @@
+// The onnx backend (main-thread side): one worker thread per replica, each with its own onnxruntime sessions
+// (CPU EP with the intra-op threads split across replicas, or the CUDA EP with one device per replica). It
+// checks each model's graphs against the onnx-community layout, forwards micro-batches, and turns a worker that
+// exits into a dead replica whose in-flight batch fails with the reason.
+import 'sharp'; // sharp must be loaded on the main thread before any worker thread that uses it starts
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { checkModelLayout } from '../../../model/layout.js';
+import type { Backend, BackendStartOptions, InferRequest, InferResult, LogFn, Replica } from '../../backend.js';
+import type { ModelDescription } from '../../types.js';
+import { resolveOnnxModel, type ResolvedOnnxModel } from './model-dir.js';
+import type { MainToWorker, WorkerToMain } from './protocol.js';
+
+export const CUDA_INSTALL_HINT =
+  'the CUDA execution provider of onnxruntime-node is not installed. On a machine with internet access run: ONNXRUNTIME_NODE_INSTALL=cuda12 npm install onnxruntime-node';
+
+export class OnnxBackendError extends Error {
+  override name = 'OnnxBackendError';
+}
+
+export interface OnnxBackendOptions {
+  /** "tiny" (default) or an export directory. */
+  readonly model?: string;
+  readonly variant?: string;
+  readonly ep?: 'cpu' | 'cuda';
+  /** CPU threads shared by all replicas (default: all cores). */
+  readonly threads?: number;
+  readonly seed?: number;
+  readonly log: LogFn;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** "replica:batches": make that replica's thread exit when it starts batch number batches+1 (tests only). */
+export const FAULT_ENV = 'GEMMA_BENCH_FAULT_REPLICA_EXIT';
+
+export class OnnxBackend implements Backend {
+  readonly name = 'onnx' as const;
+  private constructor(
+    private readonly resolved: ResolvedOnnxModel,
+    private readonly opts: OnnxBackendOptions,
+  ) {}
+
+  static async create(opts: OnnxBackendOptions): Promise<OnnxBackend> {
+    const resolved = await resolveOnnxModel(opts.model, { ...(opts.variant ? { variant: opts.variant } : {}), seed: opts.seed ?? 0, log: opts.log, ...(opts.env ? { env: opts.env } : {}) });
+    return new OnnxBackend(resolved, opts);
+  }
+
+  model(): ModelDescription {
+    return { ...this.resolved.description, details: { ...this.resolved.description.details, ep: this.opts.ep ?? 'cpu' } };
+  }
+
+  async start(s: BackendStartOptions): Promise<Replica[]> {
+    const ep = this.opts.ep ?? 'cpu';
+    if (s.gpusPerReplica > 1 && ep === 'cuda') {
+      throw new OnnxBackendError(
+        `onnxruntime cannot shard one model over several GPUs, so the onnx backend runs 1 GPU per replica (the preset asks for ${s.gpusPerReplica}). Use --backend transformers to shard a replica over a GPU group, or --gpus-per-replica 1.`,
+      );
+    }
+    const totalThreads = this.opts.threads ?? availableParallelism();
+    const perReplica = Math.max(1, Math.floor(totalThreads / s.replicas));
+    const fault = parseFault((this.opts.env ?? process.env)[FAULT_ENV]);
+    const replicas = await Promise.allSettled(
+      Array.from({ length: s.replicas }, (_, id) => startReplica(id, this.resolved, ep, perReplica, s, fault?.replica === id ? fault.batches : null)),
+    );
+    const failed = replicas.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    const ok = replicas.filter((r): r is PromiseFulfilledResult<Replica> => r.status === 'fulfilled').map((r) => r.value);
+    if (failed.length > 0) {
+      await Promise.all(ok.map((r) => r.close()));
+      throw failed[0].reason;
+    }
+    return ok;
+  }
+}
+
+function parseFault(v: string | undefined): { replica: number; batches: number } | null {
+  const m = v ? /^(\d+):(\d+)$/.exec(v) : null;
+  return m ? { replica: Number(m[1]), batches: Number(m[2]) } : null;
+}
+
+function startReplica(id: number, model: ResolvedOnnxModel, ep: 'cpu' | 'cuda', threads: number, s: BackendStartOptions, exitAfterBatches: number | null): Promise<Replica> {
+  return new Promise((resolveStart, rejectStart) => {
+    const worker = new Worker(new URL('./worker.js', import.meta.url));
+    const pending = new Map<number, { resolve: (r: InferResult[]) => void; reject: (e: Error) => void }>();
+    let batchSeq = 0;
+    let ready = false;
+    let closing = false;
+    let resolveDied!: (reason: string) => void;
+    const died = new Promise<string>((r) => (resolveDied = r));
+    const post = (m: MainToWorker) => worker.postMessage(m);
+    const fail = (reason: string) => {
+      for (const p of pending.values()) p.reject(new Error(reason));
+      pending.clear();
+      if (!ready) rejectStart(new OnnxBackendError(`replica ${id} failed to start: ${reason}`));
+      else if (!closing) resolveDied(reason);
+    };
+    const replica: Replica = {
+      id,
+      devices: ep === 'cuda' ? [`cuda:${id}`] : [`cpu:${threads} thread${threads === 1 ? '' : 's'}`],
+      gpuIndices: ep === 'cuda' ? [id] : [],
+      loadMs: 0,
+      capacity: 1,
+      died,
+      infer(batch: readonly InferRequest[]) {
+        return new Promise<InferResult[]>((resolve, reject) => {
+          const batchId = batchSeq++;
+          pending.set(batchId, { resolve, reject });
+          post({ type: 'infer', batchId, requests: batch });
+        });
+      },
+      async close() {
+        if (closing) return;
+        closing = true;
+        const exited = new Promise<void>((r) => worker.once('exit', () => r()));
+        post({ type: 'close' });
+        const timer = setTimeout(() => void worker.terminate(), 5_000);
+        await exited;
+        clearTimeout(timer);
+      },
+    };
+    worker.on('message', (m: WorkerToMain) => {
+      switch (m.type) {
+        case 'ready': {
+          const problems = checkModelLayout(m.graphs, { numLayers: model.shape.numLayers });
+          if (problems.length > 0) {
+            closing = true;
+            void worker.terminate();
+            rejectStart(new OnnxBackendError(`${model.dir} does not match the onnx-community Gemma 3 layout:\n${problems.map((p) => `  - ${p}`).join('\n')}`));
+            return;
+          }
+          ready = true;
+          (replica as { loadMs: number }).loadMs = m.loadMs;
+          s.log('info', `replica ${id} ready on ${replica.devices.join(', ')} in ${(m.loadMs / 1000).toFixed(2)} s`);
+          resolveStart(replica);
+          return;
+        }
+        case 'fatal': {
+          const hint = ep === 'cuda' && /cuda|provider|libonnxruntime_providers/i.test(m.message) ? `\n${CUDA_INSTALL_HINT}` : '';
+          closing = true;
+          void worker.terminate();
+          rejectStart(new OnnxBackendError(`replica ${id} could not load the model: ${m.message}${hint}`));
+          return;
+        }
+        case 'result': {
+          const p = pending.get(m.batchId);
+          pending.delete(m.batchId);
+          p?.resolve([...m.results]);
+          return;
+        }
+        case 'log':
+          s.log(m.level, `replica ${id}: ${m.message}`);
+          return;
+      }
+    });
+    worker.on('error', (err) => fail(`worker error: ${err.message}`));
+    worker.on('exit', (code) => {
+      if (!closing || pending.size > 0) fail(`worker thread exited with code ${code}`);
+    });
+    post({ type: 'init', replica: id, files: model.files, shape: model.shape, ep, deviceId: id, intraOpThreads: threads, exitAfterBatches });
+  });
+}

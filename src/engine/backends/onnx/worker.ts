@@ -1,0 +1,128 @@
+// One onnx replica: a worker thread owning its own InferenceSessions, so session.run (which blocks its thread)
+// never blocks the UI or the other replicas. It preprocesses each request of a micro-batch (src/panscan), runs
+// generate.ts, and answers with per-request results. A bad image fails its own request; a failing session.run
+// fails the batch and the replica carries on.
+import { parentPort } from 'node:worker_threads';
+import * as ort from 'onnxruntime-node';
+import type { GraphIoInfo } from '../../../model/layout.js';
+import { preprocessFile, type PreprocessedImage } from '../../../panscan/preprocess.js';
+import { gemmaTokenizer } from '../../../panscan/tokenizer.js';
+import { failedResult, type InferRequest, type InferResult } from '../../backend.js';
+import { nowMs } from '../../clock.js';
+import { generateBatch, type OnnxSessions } from './generate.js';
+import type { MainToWorker, WorkerInit, WorkerToMain } from './protocol.js';
+
+if (!parentPort) throw new Error('onnx worker must run in a worker thread');
+const port = parentPort;
+const send = (m: WorkerToMain) => port.postMessage(m);
+
+let init: WorkerInit | undefined;
+let sessions: OnnxSessions | undefined;
+let batchesStarted = 0;
+let queue: Promise<void> = Promise.resolve();
+
+port.on('message', (m: MainToWorker) => {
+  // Messages are handled strictly in order: one batch at a time, like a real serving replica.
+  queue = queue.then(() => handle(m)).catch((err: unknown) => send({ type: 'log', level: 'error', message: String((err as Error).stack ?? err) }));
+});
+
+async function handle(m: MainToWorker): Promise<void> {
+  switch (m.type) {
+    case 'init':
+      await start(m);
+      return;
+    case 'infer':
+      await inferBatch(m.batchId, m.requests);
+      return;
+    case 'close':
+      await Promise.all([sessions?.vision.release(), sessions?.embed.release(), sessions?.decoder.release()]);
+      port.close();
+      return;
+  }
+}
+
+async function start(m: WorkerInit): Promise<void> {
+  init = m;
+  const t0 = nowMs();
+  const opts: ort.InferenceSession.SessionOptions = {
+    executionProviders: m.ep === 'cuda' ? [{ name: 'cuda', deviceId: m.deviceId }] : ['cpu'],
+    intraOpNumThreads: m.intraOpThreads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+  };
+  try {
+    const [vision, embed, decoder] = await Promise.all([
+      ort.InferenceSession.create(m.files.visionEncoder, opts),
+      ort.InferenceSession.create(m.files.embedTokens, opts),
+      ort.InferenceSession.create(m.files.decoder, opts),
+    ]);
+    sessions = { vision, embed, decoder, hasLogitsToKeep: decoder.inputNames.includes('num_logits_to_keep') };
+    gemmaTokenizer(); // load the vocabulary now, not inside the first request's timing
+    const io = (graph: GraphIoInfo['graph'], file: string, s: ort.InferenceSession): GraphIoInfo => ({
+      graph,
+      file,
+      inputNames: [...s.inputNames],
+      outputNames: [...s.outputNames],
+    });
+    send({
+      type: 'ready',
+      loadMs: nowMs() - t0,
+      graphs: [io('vision_encoder', m.files.visionEncoder, vision), io('embed_tokens', m.files.embedTokens, embed), io('decoder_model_merged', m.files.decoder, decoder)],
+      hasLogitsToKeep: sessions.hasLogitsToKeep,
+    });
+  } catch (err) {
+    send({ type: 'fatal', message: (err as Error).message });
+  }
+}
+
+async function inferBatch(batchId: number, requests: readonly InferRequest[]): Promise<void> {
+  if (!init || !sessions) {
+    send({ type: 'result', batchId, results: requests.map((r) => failedResult(r.id, 'replica not initialised')) });
+    return;
+  }
+  batchesStarted++;
+  if (init.exitAfterBatches !== null && batchesStarted > init.exitAfterBatches) process.exit(3);
+  const startedAt = nowMs();
+  const prepared: { req: InferRequest; pre: PreprocessedImage }[] = [];
+  const results = new Map<number, InferResult>();
+  for (const req of requests) {
+    try {
+      prepared.push({ req, pre: await preprocessFile(req.imagePath, req.preprocess, { prompt: req.prompt }) });
+    } catch (err) {
+      results.set(req.id, failedResult(req.id, (err as Error).message));
+    }
+  }
+  // Requests in one batch share the decode loop, so they share maxNewTokens: the largest asked for.
+  const maxNew = Math.max(0, ...prepared.map((p) => p.req.maxNewTokens));
+  if (prepared.length > 0) {
+    try {
+      const out = await generateBatch(
+        sessions,
+        init.shape,
+        prepared.map((p) => ({ pixelValues: p.pre.pixelValues, entries: 1 + p.pre.numCrops, inputIds: p.pre.inputIds! })),
+        maxNew,
+      );
+      prepared.forEach((p, i) => {
+        const n = p.req.maxNewTokens;
+        results.set(p.req.id, {
+          id: p.req.id,
+          ok: true,
+          error: null,
+          crops: p.pre.numCrops,
+          imageTokens: p.pre.imageTokens,
+          promptTokens: p.pre.inputIds!.length,
+          outputTokens: n,
+          preprocessMs: p.pre.timings.totalMs,
+          visionMs: out.visionMs,
+          startedAt,
+          tokenTimes: out.tokenTimes.slice(0, n),
+          tokenIds: out.tokenIds[i].slice(0, n),
+        });
+      });
+    } catch (err) {
+      const msg = `inference failed: ${(err as Error).message}`;
+      for (const p of prepared) results.set(p.req.id, failedResult(p.req.id, msg));
+    }
+  }
+  send({ type: 'result', batchId, results: requests.map((r) => results.get(r.id)!) });
+}
