@@ -29,27 +29,39 @@ export interface GenerationOutput {
 
 const ENTRY_PX = 896;
 
-export async function generateBatch(s: OnnxSessions, shape: DecoderShape, inputs: readonly GenerationInput[], maxNewTokens: number): Promise<GenerationOutput> {
+/** Entries per vision_encoder run on CPU; the CUDA EP can take more. */
+export const VISION_CHUNK_ENTRIES = 4;
+
+function concatPixels(inputs: readonly GenerationInput[], elements: number): Float32Array {
+  const out = new Float32Array(elements);
+  let off = 0;
+  for (const x of inputs) {
+    const n = x.entries * 3 * ENTRY_PX * ENTRY_PX;
+    out.set(x.pixelValues.subarray(0, n), off);
+    off += n;
+  }
+  return out;
+}
+
+export async function generateBatch(s: OnnxSessions, shape: DecoderShape, inputs: readonly GenerationInput[], maxNewTokens: number, visionChunk = VISION_CHUNK_ENTRIES): Promise<GenerationOutput> {
   const b = inputs.length;
-  // Vision: one run over all entries of the batch, in request order (features are consumed in that order).
+  // Vision over all entries of the batch, in request order (features are consumed in that order), in chunks
+  // of at most visionChunk entries: full attention over 4096 patches needs ~256 MB of scratch per entry on CPU.
   const totalEntries = inputs.reduce((n, x) => n + x.entries, 0);
   const entryElems = 3 * ENTRY_PX * ENTRY_PX;
-  let pixels: Float32Array;
-  if (b === 1) {
-    pixels = inputs[0].pixelValues;
-  } else {
-    pixels = new Float32Array(totalEntries * entryElems);
-    let off = 0;
-    for (const x of inputs) {
-      pixels.set(x.pixelValues.subarray(0, x.entries * entryElems), off);
-      off += x.entries * entryElems;
+  const H = shape.hiddenSize;
+  const features = new Float32Array(totalEntries * 256 * H);
+  const tVision = nowMs();
+  if (totalEntries > 0) {
+    const all = b === 1 ? inputs[0].pixelValues.subarray(0, totalEntries * entryElems) : concatPixels(inputs, totalEntries * entryElems);
+    for (let start = 0; start < totalEntries; start += visionChunk) {
+      const n = Math.min(visionChunk, totalEntries - start);
+      const chunk = all.subarray(start * entryElems, (start + n) * entryElems);
+      const out = await s.vision.run({ pixel_values: new ort.Tensor('float32', chunk, [n, 3, ENTRY_PX, ENTRY_PX]) });
+      features.set(out.image_features.data as Float32Array, start * 256 * H);
     }
   }
-  const tVision = nowMs();
-  const vOut = await s.vision.run({ pixel_values: new ort.Tensor('float32', pixels, [totalEntries, 3, ENTRY_PX, ENTRY_PX]) });
   const visionMs = nowMs() - tVision;
-  const features = vOut.image_features.data as Float32Array;
-  const H = shape.hiddenSize;
 
   // Prompt embeddings, left padded.
   const L = Math.max(...inputs.map((x) => x.inputIds.length));

@@ -30,6 +30,8 @@ export interface OnnxBackendOptions {
   readonly env?: NodeJS.ProcessEnv;
 }
 
+const WORKER_CLOSE_GRACE_MS = 5_000;
+
 /** "replica:batches": make that replica's thread exit when it starts batch number batches+1 (tests only). */
 export const FAULT_ENV = 'GEMMA_BENCH_FAULT_REPLICA_EXIT';
 
@@ -84,6 +86,7 @@ function startReplica(id: number, model: ResolvedOnnxModel, ep: 'cpu' | 'cuda', 
     let batchSeq = 0;
     let ready = false;
     let closing = false;
+    let exited = false;
     let resolveDied!: (reason: string) => void;
     const died = new Promise<string>((r) => (resolveDied = r));
     const post = (m: MainToWorker) => worker.postMessage(m);
@@ -108,12 +111,13 @@ function startReplica(id: number, model: ResolvedOnnxModel, ep: 'cpu' | 'cuda', 
         });
       },
       async close() {
-        if (closing) return;
+        if (exited) return;
         closing = true;
-        const exited = new Promise<void>((r) => worker.once('exit', () => r()));
+        const gone = new Promise<void>((r) => worker.once('exit', () => r()));
         post({ type: 'close' });
-        const timer = setTimeout(() => void worker.terminate(), 5_000);
-        await exited;
+        // A worker stuck in a long session.run cannot read 'close'; terminate it after a grace period.
+        const timer = setTimeout(() => void worker.terminate(), WORKER_CLOSE_GRACE_MS);
+        await gone;
         clearTimeout(timer);
       },
     };
@@ -153,6 +157,7 @@ function startReplica(id: number, model: ResolvedOnnxModel, ep: 'cpu' | 'cuda', 
     });
     worker.on('error', (err) => fail(`worker error: ${err.message}`));
     worker.on('exit', (code) => {
+      exited = true;
       if (!closing || pending.size > 0) fail(`worker thread exited with code ${code}`);
     });
     post({ type: 'init', replica: id, files: model.files, shape: model.shape, ep, deviceId: id, intraOpThreads: threads, exitAfterBatches });
