@@ -1,0 +1,129 @@
+// Number and table formatting shared by the CLI and the Ink UI, so both show the same digits. Pure.
+// Every formatter maps null, undefined and non-finite numbers to NONE ("-") so callers can pass summaries as-is.
+
+export const NONE = '-';
+
+const MS_PER_S = 1000;
+const S_PER_MIN = 60;
+const S_PER_HOUR = 3600;
+
+type Num = number | null | undefined;
+
+const bad = (v: Num): v is null | undefined => v === null || v === undefined || !Number.isFinite(v);
+
+/** Decimals that show about 3 significant digits of |v| (never fewer than 0, at most maxDecimals). */
+function decimalsFor(abs: number, maxDecimals: number): number {
+  if (abs === 0) return 0;
+  if (abs >= 100) return 0;
+  if (abs >= 10) return Math.min(1, maxDecimals);
+  if (abs >= 0.1) return Math.min(2, maxDecimals);
+  return maxDecimals;
+}
+
+/**
+ * About 3 significant digits: 0.42, 4.56, 12.3, 123, 1234. Re-rounds when rounding crossed a magnitude
+ * (9.996 -> "10.0", not "10.00").
+ */
+export function sig3(v: number, maxDecimals = 3): string {
+  const abs = Math.abs(v);
+  const d = decimalsFor(abs, maxDecimals);
+  let s = abs.toFixed(d);
+  const dRounded = decimalsFor(Number(s), maxDecimals);
+  if (dRounded !== d) s = Number(s).toFixed(dRounded);
+  return (v < 0 && Number(s) !== 0 ? '-' : '') + s;
+}
+
+/** Milliseconds: `0.42 ms`, `12.3 ms`, `123 ms`, `1.24 s`, `12.4 s`, `124 s`. */
+export function fmtMs(ms: Num): string {
+  if (bad(ms)) return NONE;
+  const abs = Math.abs(ms);
+  // Decide the unit after rounding, so 999.7 ms reads "1.00 s" rather than "1000 ms".
+  if (abs >= MS_PER_S || Number(sig3(abs)) >= MS_PER_S) return `${sig3(ms / MS_PER_S, 2)} s`;
+  return `${sig3(ms)} ms`;
+}
+
+/** A rate with about 3 significant digits and its unit: `12.3 req/s`, `1834 tok/s`. */
+export function fmtRate(perS: Num, unit = '/s'): string {
+  if (bad(perS)) return NONE;
+  return `${sig3(perS, 2)} ${unit}`;
+}
+
+/** A percentage given in percent (0..100): `12.3%`. */
+export function fmtPct(percent: Num): string {
+  if (bad(percent)) return NONE;
+  return `${sig3(percent, 1)}%`;
+}
+
+/** A signed relative change given in percent: `+12.3%`, `-4.0%`, `+0.0%`. */
+export function fmtDelta(percent: Num): string {
+  if (bad(percent)) return NONE;
+  const r = Math.round(percent * 10) / 10;
+  const s = Math.abs(r) >= 100 ? Math.abs(r).toFixed(0) : Math.abs(r).toFixed(1);
+  return `${r < 0 ? '-' : '+'}${s}%`;
+}
+
+/** An integer count; non-integers are rounded. */
+export function fmtCount(n: Num): string {
+  if (bad(n)) return NONE;
+  return String(Math.round(n));
+}
+
+const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'] as const;
+
+/** Binary units: `512 B`, `1.50 KiB`, `39.4 GiB`. */
+export function fmtBytes(bytes: Num): string {
+  if (bad(bytes)) return NONE;
+  let v = Math.abs(bytes);
+  let u = 0;
+  while (v >= 1024 && u < BYTE_UNITS.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  if (u > 0 && Number(sig3(v, 2)) >= 1024 && u < BYTE_UNITS.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  const s = u === 0 ? String(Math.round(v)) : sig3(v, 2);
+  return `${bytes < 0 ? '-' : ''}${s} ${BYTE_UNITS[u]}`;
+}
+
+/** A duration in seconds: `350 ms`, `12.3 s`, `4m 05s`, `2h 03m`. */
+export function fmtDuration(seconds: Num): string {
+  if (bad(seconds)) return NONE;
+  const sign = seconds < 0 ? '-' : '';
+  const s = Math.abs(seconds);
+  if (s < 1) return sign + fmtMs(s * MS_PER_S);
+  if (s < S_PER_MIN && Number(sig3(s, 1)) < S_PER_MIN) return `${sign}${sig3(s, 1)} s`;
+  const whole = Math.round(s);
+  if (whole < S_PER_HOUR) return `${sign}${Math.floor(whole / S_PER_MIN)}m ${String(whole % S_PER_MIN).padStart(2, '0')}s`;
+  const mins = Math.round(s / S_PER_MIN);
+  return `${sign}${Math.floor(mins / 60)}h ${String(mins % 60).padStart(2, '0')}m`;
+}
+
+export type Align = 'left' | 'right';
+
+export interface PadTableOptions {
+  /** Per column; default: left for the first column, right for the others (numbers line up). */
+  readonly align?: readonly Align[];
+  /** Spaces between columns. */
+  readonly gap?: number;
+}
+
+/**
+ * Aligns rows of cells into text lines (no trailing spaces). Null/undefined cells print as "-". Widths count
+ * UTF-16 code units, which is exact for the ASCII this tool prints.
+ */
+export function padTable(rows: readonly (readonly (string | number | null | undefined)[])[], o: PadTableOptions = {}): string {
+  const gap = ' '.repeat(o.gap ?? 2);
+  const cells = rows.map((r) => r.map((c) => (c === null || c === undefined ? NONE : String(c))));
+  const cols = Math.max(0, ...cells.map((r) => r.length));
+  const widths = Array.from({ length: cols }, (_, i) => Math.max(0, ...cells.map((r) => (r[i] ?? '').length)));
+  return cells
+    .map((r) =>
+      r
+        .map((c, i) => ((o.align?.[i] ?? (i === 0 ? 'left' : 'right')) === 'left' ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+        .join(gap)
+        .trimEnd(),
+    )
+    .join('\n');
+}
