@@ -10,6 +10,7 @@ import { loadPreset } from '../config/load-preset.js';
 import { resolvePanScan } from '../config/resolve-panscan.js';
 import { ImageDecodeError } from '../panscan/decode.js';
 import { entryToRgb, preprocessFile, type PreprocessedImage, type PreprocessSettings } from '../panscan/preprocess.js';
+import { PixelBufferPool } from '../panscan/pixel-buffers.js';
 import { ResizePool } from '../panscan/resize-pool.js';
 import { gemmaTokenizer } from '../panscan/tokenizer.js';
 import { DEFAULT_PIXEL_LIMIT, IMAGE_SIZE_PX, type CropBox } from '../panscan/types.js';
@@ -81,6 +82,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   // Start-up costs (tokenizer vocabulary, worker threads) are paid before timing so every image is measured alike.
   if (prompt !== undefined) gemmaTokenizer();
   const pool = threads > 1 ? await ResizePool.create(threads) : undefined;
+  const buffers = new PixelBufferPool(pool !== undefined);
   const reports: ImageReport[] = [];
   const stems = new Map<string, number>();
   let failed = 0;
@@ -89,9 +91,10 @@ export async function run(argv: readonly string[]): Promise<number> {
     for (const file of positionals) {
       let report: ImageReport;
       try {
-        const r = await preprocessFile(file, settings, { ...(prompt !== undefined ? { prompt } : {}), ...(pool ? { pool } : {}), keepDecoded: outDir !== undefined });
+        const r = await preprocessFile(file, settings, { ...(prompt !== undefined ? { prompt } : {}), ...(pool ? { pool } : {}), buffers, keepDecoded: outDir !== undefined });
         report = toReport(file, r);
         if (outDir) await writeOutputs(resolve(outDir), uniqueStem(file, stems), r);
+        buffers.release(r.pixelValues);
       } catch (err) {
         failed++;
         report = { image: file, error: errorText(file, err) };

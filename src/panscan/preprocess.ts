@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { decodeImage, readImageFile, type DecodedImage, type ExifOrientation } from './decode.js';
 import { planCrops } from './plan.js';
 import { resizeNormalizeInto } from './resample.js';
+import type { PixelBufferPool } from './pixel-buffers.js';
 import type { ResizePool } from './resize-pool.js';
 import { promptInputIds } from './tokenizer.js';
 import { DEFAULT_PIXEL_LIMIT, IMAGE_SIZE_PX, imageTokenCount, type CropBox, type PanScanOptions } from './types.js';
@@ -50,6 +51,8 @@ export interface PreprocessCall {
   /** Spread the entries over worker threads; without it they run on the calling thread. */
   readonly pool?: ResizePool;
   readonly keepDecoded?: boolean;
+  /** Where the pixel tensor comes from (and should be released to when the caller is done with it). */
+  readonly buffers?: PixelBufferPool;
 }
 
 /** The whole-image box followed by the crop boxes: the order of the tensor's entries. */
@@ -78,7 +81,11 @@ export async function preprocessBytes(
   const crops = settings.panScan ? planCrops(decoded.width, decoded.height, settings.panScan) : [];
   const boxes = entryBoxes(decoded.width, decoded.height, crops);
   const elements = boxes.length * ENTRY_ELEMENTS;
-  const pixelValues = parallel ? new Float32Array(new SharedArrayBuffer(elements * 4)) : new Float32Array(elements);
+  const pixelValues = call.buffers
+    ? call.buffers.acquire(elements)
+    : parallel
+      ? new Float32Array(new SharedArrayBuffer(elements * 4))
+      : new Float32Array(elements);
   if (parallel) {
     await call.pool!.resizeEntries(decoded, boxes, pixelValues);
   } else {

@@ -5,6 +5,7 @@
 import { parentPort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import type { GraphIoInfo } from '../../../model/layout.js';
+import { PixelBufferPool } from '../../../panscan/pixel-buffers.js';
 import { preprocessFile, type PreprocessedImage } from '../../../panscan/preprocess.js';
 import { gemmaTokenizer } from '../../../panscan/tokenizer.js';
 import { failedResult, type InferRequest, type InferResult } from '../../backend.js';
@@ -19,6 +20,7 @@ const send = (m: WorkerToMain) => port.postMessage(m);
 let init: WorkerInit | undefined;
 let sessions: OnnxSessions | undefined;
 let batchesStarted = 0;
+const buffers = new PixelBufferPool(false);
 let queue: Promise<void> = Promise.resolve();
 
 port.on('message', (m: MainToWorker) => {
@@ -87,7 +89,7 @@ async function inferBatch(batchId: number, requests: readonly InferRequest[]): P
   const results = new Map<number, InferResult>();
   for (const req of requests) {
     try {
-      prepared.push({ req, pre: await preprocessFile(req.imagePath, req.preprocess, { prompt: req.prompt }) });
+      prepared.push({ req, pre: await preprocessFile(req.imagePath, req.preprocess, { prompt: req.prompt, buffers }) });
     } catch (err) {
       results.set(req.id, failedResult(req.id, (err as Error).message));
     }
@@ -124,5 +126,6 @@ async function inferBatch(batchId: number, requests: readonly InferRequest[]): P
       for (const p of prepared) results.set(p.req.id, failedResult(p.req.id, msg));
     }
   }
+  for (const p of prepared) buffers.release(p.pre.pixelValues);
   send({ type: 'result', batchId, results: requests.map((r) => results.get(r.id)!) });
 }
