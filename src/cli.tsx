@@ -18,6 +18,9 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   compare: () => import('./commands/compare.js'),
 };
 
+/** Errors that mean "fix your command or configuration" (exit 2) rather than "the run failed" (exit 1). */
+const CONFIG_ERRORS = new Set(['WorkloadError', 'ModelDirError', 'PanScanOptionsError', 'PromptError']);
+
 function version(): string {
   return (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 }
@@ -57,7 +60,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     return await mod.run(rest);
   } catch (err) {
-    if (err instanceof UsageError || err instanceof PresetError) {
+    if (err instanceof UsageError || err instanceof PresetError || (err instanceof Error && CONFIG_ERRORS.has(err.name))) {
       process.stderr.write(`gemma-bench ${name}: ${err.message}\n`);
       return EXIT_USAGE;
     }

@@ -247,7 +247,9 @@ async function execute(cfg: RunConfig, h: RunHandles, emit: (e: EngineEvent) => 
   };
   let file: string | null = null;
   try {
-    file = (await saveRun(run, ...(cfg.runsDir ? [cfg.runsDir] : []))).file;
+    const saved = await saveRun(run, ...(cfg.runsDir ? [cfg.runsDir] : []));
+    file = saved.file;
+    for (const p of saved.problems) notes.push(`saved, but the run file does not validate: ${p}`);
   } catch (err) {
     notes.push(`the run could not be saved: ${(err as Error).message}`);
     emit({ type: 'log', at: at(), level: 'error', message: `the run could not be saved: ${(err as Error).message}` });

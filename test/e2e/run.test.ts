@@ -1,0 +1,177 @@
+// End-to-end: the real `gemma-bench run` binary on the built-in tiny model (real onnxruntime in worker threads,
+// real preprocessing, real tokenizer) over a small synthetic set, then the saved run file checked against the
+// definitions of DESIGN.md §5; and the faults of §9 (bad images, bad presets, a dying replica, SIGTERM).
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { nearestRankPercentile } from '../../src/engine/stats.js';
+import type { RunFile } from '../../src/engine/types.js';
+import { FAULT_ENV } from '../../src/engine/backends/onnx/index.js';
+import { REPO_ROOT } from '../helpers/repo.js';
+
+const CLI = join(REPO_ROOT, 'dist', 'src', 'cli.js');
+const home = mkdtempSync(join(tmpdir(), 'gb-e2e-'));
+const env = { ...process.env, GEMMA_BENCH_HOME: home, GEMMA_BENCH_DEBUG: '' };
+const SMALL = ['--synthetic', '4', '--max-new-tokens', '4', '--no-telemetry'];
+
+function cli(args: string[], extraEnv: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...env, ...extraEnv }, cwd: home, timeout: 180_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function events(stdout: string): Array<Record<string, any>> {
+  return stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+}
+
+function loadRunFile(stdout: string): RunFile {
+  const fin = events(stdout).find((e) => e.type === 'run-finished');
+  assert.ok(fin, 'a run-finished event');
+  assert.ok(fin.file, 'the run was saved');
+  return JSON.parse(readFileSync(fin.file, 'utf8')) as RunFile;
+}
+
+before(() => {
+  // Build the model and the synthetic set once, outside the timed tests.
+  const r = cli(['make-model', '--out', join(home, 'models', 'warm'), '--json']);
+  assert.equal(r.code, 0, r.stderr);
+});
+after(() => rmSync(home, { recursive: true, force: true }));
+
+test('a 2-replica run on the tiny model saves a run whose records and statistics agree', () => {
+  const r = cli(['run', ...SMALL, '--replicas', '2', '--requests', '8', '--warmup', '2', '--concurrency', '4', '--batch-size', '2', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const ev = events(r.stdout);
+  const started = ev.find((e) => e.type === 'run-started')!;
+  assert.ok(ev.findIndex((e) => e.type === 'run-started') < ev.findIndex((e) => e.type === 'request-done'));
+  assert.match(started.backend.model.label, /random weights: speed only/);
+  assert.ok(ev.some((e) => e.type === 'progress'), 'live progress snapshots');
+  assert.equal(ev.filter((e) => e.type === 'request-done').length, 10);
+  const run = loadRunFile(r.stdout);
+  assert.equal(run.status, 'completed');
+  assert.equal(run.requests.length, 10);
+  assert.equal(run.requests.filter((x) => x.warmup).length, 2);
+  assert.equal(run.summary.completed, 8);
+  assert.equal(run.summary.warmup, 2);
+  assert.equal(run.summary.failed, 0);
+  assert.equal(run.backend.replicas.length, 2);
+  assert.equal(run.summary.perReplica.length, 2);
+  assert.ok(run.summary.perReplica.every((p) => p.completed > 0), 'both replicas served requests');
+  assert.equal(run.workload.images.length, 4);
+  assert.equal(run.workload.setHash.length, 64);
+  for (const rec of run.requests) {
+    const img = run.workload.images[rec.imageIndex];
+    assert.equal(rec.status, 'ok');
+    assert.equal(rec.crops, img.crops.length, 'crops equal the plan');
+    assert.equal(rec.imageTokens, 256 * (1 + img.crops.length));
+    assert.equal(rec.promptTokens, img.promptTokens[rec.promptIndex], 'prompt tokens equal the up-front count');
+    assert.equal(rec.outputTokens, 4);
+    assert.equal(rec.tokenTimesMs.length, 4);
+    for (let i = 1; i < 4; i++) assert.ok(rec.tokenTimesMs[i] > rec.tokenTimesMs[i - 1], 'token times increase');
+    assert.ok(Math.abs(rec.ttftMs! - rec.tokenTimesMs[0]) < 1e-6);
+    assert.ok(Math.abs(rec.e2eMs! - (rec.queueMs! + rec.tokenTimesMs[3])) < 0.01, 'e2e = queue + time to last token');
+    assert.ok(Math.abs(rec.tpotMs! - (rec.tokenTimesMs[3] - rec.tokenTimesMs[0]) / 3) < 1e-6);
+  }
+  // The synthetic set has images with and without crops under balanced (receipt 3, A4 0, infographic 3, photo 0).
+  assert.deepEqual(run.workload.images.map((i) => i.crops.length), [3, 0, 3, 0]);
+  // Warmup is excluded from the statistics; percentiles agree with the raw measured records (HDR: 3 digits).
+  const measured = run.requests.filter((x) => !x.warmup);
+  for (const [metric, values] of [
+    ['e2eMs', measured.map((x) => x.e2eMs!)],
+    ['ttftMs', measured.map((x) => x.ttftMs!)],
+    ['itlMs', measured.flatMap((x) => x.tokenTimesMs.slice(1).map((t, i) => t - x.tokenTimesMs[i]))],
+  ] as const) {
+    const s = run.summary.metrics[metric];
+    const sorted = [...values].sort((a, b) => a - b);
+    assert.equal(s.count, values.length, metric);
+    for (const [p, v] of [[50, s.p50], [95, s.p95], [99, s.p99]] as const) {
+      const exact = nearestRankPercentile(sorted, p)!;
+      assert.ok(Math.abs(v! - exact) <= exact * 0.002 + 0.002, `${metric} p${p}: ${v} vs exact ${exact}`);
+    }
+    assert.ok(Math.abs(s.min! - sorted[0]) < 1e-6 && Math.abs(s.max! - sorted.at(-1)!) < 1e-6);
+  }
+  const wall = (Math.max(...measured.map((x) => x.finishedAtMs!)) - Math.min(...measured.map((x) => x.enqueuedAtMs))) / 1000;
+  assert.ok(Math.abs(run.summary.throughputReqS! - 8 / wall) < 1e-6 * (8 / wall) + 1e-9, 'throughput = completed / measured wall time');
+  assert.equal(run.environment.gemmaBench.version, '0.1.0');
+  assert.ok(run.environment.packages['onnxruntime-node']);
+});
+
+test('a corrupt image among good ones fails its own requests with the reason; the run goes on', () => {
+  const dir = join(home, 'mixed');
+  mkdirSync(dir, { recursive: true });
+  const synth = join(home, 'synthetic');
+  const set = readdirSync(synth).find((d) => d.includes('-n4'))!;
+  for (const f of readdirSync(join(synth, set)).slice(0, 2)) copyFileSync(join(synth, set, f), join(dir, f));
+  writeFileSync(join(dir, 'broken.png'), 'definitely not a png');
+  writeFileSync(join(dir, 'readme.txt'), 'skipped: not an image');
+  const r = cli(['run', '--images', dir, '--requests', '6', '--warmup', '0', '--max-new-tokens', '2', '--no-telemetry', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const run = loadRunFile(r.stdout);
+  assert.equal(run.workload.skipped, 1, 'the .txt file is skipped and counted');
+  const broken = run.workload.images.findIndex((i) => i.path.endsWith('broken.png'));
+  assert.ok(run.workload.images[broken].error);
+  const failed = run.requests.filter((x) => x.status === 'failed');
+  assert.equal(failed.length, 2, 'requests on broken.png (2 of 6) fail');
+  assert.ok(failed.every((x) => x.imageIndex === broken && /broken\.png/.test(x.error!)));
+  assert.equal(run.summary.completed, 4);
+  assert.equal(run.summary.failed, 2);
+  assert.equal(run.status, 'completed');
+});
+
+test('no images matched: exit 2 with a message saying what to check', () => {
+  const r = cli(['run', '--images', join(home, 'nothing-here', '*.png'), ...SMALL]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /no images matched/);
+});
+
+test('an invalid preset: exit 2, the file and the field named', () => {
+  const f = join(home, 'bad-preset.json');
+  writeFileSync(f, JSON.stringify({ name: 'bad', panScan: { enabled: true, maxNumCrops: 0 }, load: { concurrency: 2, rateRps: 3 } }));
+  const r = cli(['run', '--preset', f, ...SMALL]);
+  assert.equal(r.code, 2);
+  assert.ok(r.stderr.includes(f), r.stderr);
+  assert.match(r.stderr, /panScan\.maxNumCrops/);
+  assert.match(r.stderr, /either concurrency .* or rateRps/);
+});
+
+test('a replica worker that dies mid-run: its in-flight requests fail with the reason, the others finish, the run says so', () => {
+  const r = cli(['run', ...SMALL, '--replicas', '2', '--requests', '10', '--warmup', '0', '--concurrency', '2', '--json'], { [FAULT_ENV]: '1:1' });
+  assert.equal(r.code, 0, r.stderr);
+  const ev = events(r.stdout);
+  assert.ok(ev.some((e) => e.type === 'replica-died' && e.replica === 1));
+  const run = loadRunFile(r.stdout);
+  const failed = run.requests.filter((x) => x.status === 'failed');
+  assert.ok(failed.length >= 1);
+  assert.ok(failed.every((x) => x.replica === 1 && /replica 1 died: worker thread exited with code 3/.test(x.error!)));
+  assert.equal(run.summary.completed + run.summary.failed, 10);
+  assert.ok(run.summary.completed >= 8);
+  assert.ok(run.notes.some((n) => /replica 1 died/.test(n)));
+  assert.match(run.summary.perReplica.find((p) => p.replica === 1)!.died ?? '', /exited with code 3/);
+});
+
+test('SIGTERM: the partial run is saved as interrupted and the exit code is non-zero', async () => {
+  const child = spawn(process.execPath, [CLI, 'run', ...SMALL, '--requests', '500', '--warmup', '0', '--json'], { env, cwd: home });
+  let out = '';
+  child.stdout.on('data', (d) => {
+    out += d;
+  });
+  // Stop once some requests have finished.
+  await new Promise<void>((resolve) => {
+    const t = setInterval(() => {
+      if ((out.match(/"type":"request-done"/g) ?? []).length >= 2) {
+        clearInterval(t);
+        child.kill('SIGTERM');
+        resolve();
+      }
+    }, 50);
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  assert.equal(code, 143);
+  const run = loadRunFile(out);
+  assert.equal(run.status, 'interrupted');
+  assert.ok(run.summary.completed >= 2);
+  assert.ok(run.requests.length < 500);
+  assert.ok(run.notes.some((n) => /interrupted/.test(n)));
+});
