@@ -8,7 +8,6 @@ import { basename, join } from 'node:path';
 import { runsDir } from '../config/paths.js';
 import type { RunFile, RunGroup, RunStatus } from '../engine/types.js';
 import { modelLabel } from './describe.js';
-import { runToJson } from './export.js';
 import { checkRunFile, RUN_ID_PATTERN } from './run-schema.js';
 
 export type StoreErrorKind = 'not-found' | 'ambiguous' | 'unreadable' | 'write' | 'remove' | 'read';
@@ -148,7 +147,9 @@ async function writeFileAtomic(dir: string, file: string, text: string): Promise
 /** Saves a run as `<id>.json` (replacing an earlier save of the same id). Throws StoreError if it cannot be written. */
 export async function saveRun(run: RunFile, dir: string = runsDir()): Promise<SavedRun> {
   if (!RUN_ID_PATTERN.test(run.id)) throw new StoreError(`cannot save run: id "${run.id}" is not a safe file name (use newRunId).`, 'write', dir);
-  const text = runToJson(run);
+  // Compact JSON: a run holds a timestamp per output token, and pretty-printing thousands of requests costs more
+  // than the whole benchmark loop (`runs export --format json` gives the readable layout).
+  const text = JSON.stringify(run);
   const check = checkRunFile(JSON.parse(text));
   const file = runFilePath(run.id, dir);
   await writeFileAtomic(dir, file, text);

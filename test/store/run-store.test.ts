@@ -55,7 +55,7 @@ test('saveRun writes atomically: the file reads back equal, no temp file is left
   assert.deepEqual(saved.problems, []);
   assert.deepEqual(readdirSync(dir), [`${run.id}.json`]);
   assert.deepEqual(await loadRun(run.id, dir), JSON.parse(JSON.stringify(run)));
-  assert.equal(readFileSync(saved.file, 'utf8'), runToJson(run));
+  assert.equal(readFileSync(saved.file, 'utf8'), JSON.stringify(run), 'compact JSON, as written by saveRun');
   // Saving the same id again replaces it (still one file).
   await saveRun({ ...run, notes: ['re-saved'] }, dir);
   assert.deepEqual(readdirSync(dir), [`${run.id}.json`]);
