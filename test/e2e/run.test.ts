@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nearestRankPercentile } from '../../src/engine/stats.js';
@@ -174,4 +174,26 @@ test('SIGTERM: the partial run is saved as interrupted and the exit code is non-
   assert.ok(run.summary.completed >= 2);
   assert.ok(run.requests.length < 500);
   assert.ok(run.notes.some((n) => /interrupted/.test(n)));
+});
+
+test('a read-only runs directory: a clear error, exit 1, and no half-written run file', () => {
+  // Root ignores file modes, so the run goes as user nobody in a data directory it owns, except runs/.
+  const ro = mkdtempSync(join(tmpdir(), 'gb-e2e-ro-'));
+  cpSync(join(home, 'models'), join(ro, 'models'), { recursive: true });
+  const runs = join(ro, 'runs');
+  mkdirSync(runs);
+  const root = process.getuid?.() === 0;
+  if (root) {
+    for (const p of [ro, join(ro, 'models'), ...readdirSync(join(ro, 'models'), { recursive: true }).map((f) => join(ro, 'models', String(f)))]) chownSync(p, 65534, 65534);
+    chmodSync(ro, 0o755);
+  }
+  chmodSync(runs, 0o555);
+  const r = spawnSync(process.execPath, [CLI, 'run', '--synthetic', '2', '--requests', '2', '--warmup', '0', '--max-new-tokens', '2', '--no-telemetry'], {
+    encoding: 'utf8', cwd: ro, env: { ...env, GEMMA_BENCH_HOME: ro }, timeout: 180_000, ...(root ? { uid: 65534, gid: 65534 } : {}),
+  });
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stdout + r.stderr, /cannot write runs to .*runs: permission denied \(EACCES\)\. Set GEMMA_BENCH_HOME to a writable directory/);
+  assert.match(r.stdout, /NOT saved/);
+  assert.deepEqual(readdirSync(runs), [], 'no run file and no temp file');
+  rmSync(ro, { recursive: true, force: true });
 });
