@@ -78,7 +78,7 @@ test('runs list on an empty store says so', async () => {
   assert.deepEqual(JSON.parse(h.cli(['runs', 'list', '--json']).stdout).runs, []);
 });
 
-test('runs show: text report by unique prefix; --json is the file as saved; latest', async () => {
+test('runs show: text report by unique prefix; --json is the run as saved (readable layout); latest', async () => {
   const h = await store();
   const r = h.cli(['runs', 'show', '20261125-14']);
   assert.equal(r.code, 0, r.stderr);
@@ -91,7 +91,8 @@ test('runs show: text report by unique prefix; --json is the file as saved; late
   assert.match(r.stdout, /request \d+ failed: replica 0: worker exited with code 137/);
   const j = h.cli(['runs', 'show', A, '--json']);
   assert.equal(j.code, 0);
-  assert.equal(j.stdout, readFileSync(join(h.dir, `${A}.json`), 'utf8'));
+  assert.deepEqual(JSON.parse(j.stdout), JSON.parse(readFileSync(join(h.dir, `${A}.json`), 'utf8')));
+  assert.equal(j.stdout, runToJson(JSON.parse(readFileSync(join(h.dir, `${A}.json`), 'utf8'))), 'pretty-printed for people');
   assert.deepEqual(JSON.parse(j.stdout), JSON.parse(runToJson(runA)));
   assert.match(h.cli(['runs', 'show', 'latest']).stdout, new RegExp(`^Run ${GROUP}-p2`));
 });

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { nearestRankPercentile } from '../../src/engine/stats.js';
 import type { RunFile } from '../../src/engine/types.js';
 import { FAULT_ENV } from '../../src/engine/backends/onnx/index.js';
+import { nobodyCannotRun } from '../helpers/nobody.js';
 import { REPO_ROOT } from '../helpers/repo.js';
 
 const CLI = join(REPO_ROOT, 'dist', 'src', 'cli.js');
@@ -176,7 +177,7 @@ test('SIGTERM: the partial run is saved as interrupted and the exit code is non-
   assert.ok(run.notes.some((n) => /interrupted/.test(n)));
 });
 
-test('a read-only runs directory: a clear error, exit 1, and no half-written run file', () => {
+test('a read-only runs directory: a clear error, exit 1, and no half-written run file', { skip: nobodyCannotRun() ?? false }, () => {
   // Root ignores file modes, so the run goes as user nobody in a data directory it owns, except runs/.
   const ro = mkdtempSync(join(tmpdir(), 'gb-e2e-ro-'));
   cpSync(join(home, 'models'), join(ro, 'models'), { recursive: true });

@@ -22,6 +22,7 @@ import {
   type RunListEntry,
 } from '../../src/store/run-store.js';
 import { fakeRun } from '../helpers/fake-run.js';
+import { nobodyCannotRun } from '../helpers/nobody.js';
 import { REPO_ROOT } from '../helpers/repo.js';
 
 /** A fresh data directory per test; returns its runs dir. */
@@ -306,6 +307,11 @@ function asNobody(args: string[], env: NodeJS.ProcessEnv): ReturnType<typeof spa
 }
 
 test('an unwritable store: saving fails with a message saying what to do, and leaves no file', async (t) => {
+  const cannot = nobodyCannotRun();
+  if (cannot) {
+    t.skip(cannot);
+    return;
+  }
   const { home, dir, file } = readOnlyStore();
   // As root the child drops to nobody; as an ordinary user the 0555 mode already stops writes.
   const probe = asNobody(['-e', `require('fs').writeFileSync(${JSON.stringify(join(dir, 'probe'))}, 'x')`], {});
