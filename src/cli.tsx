@@ -36,6 +36,7 @@ async function globalHelp(): Promise<string> {
     'Commands:',
     ...mods.map(([n, s]) => `  ${n.padEnd(width)}${s}`),
     '',
+    'Without a command, on a terminal, gemma-bench opens the interactive app.',
     'Run `gemma-bench <command> --help` for a command\'s options.',
     '',
   ].join('\n');
@@ -43,6 +44,10 @@ async function globalHelp(): Promise<string> {
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === undefined && process.stdin.isTTY && process.stdout.isTTY) {
+    const { runInteractive } = await import('./app/interactive.js');
+    return runInteractive();
+  }
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(await globalHelp());
     return 0;

@@ -45,6 +45,7 @@ export const RUN_OPTIONS: Record<string, OptionSpec> = {
   name: { type: 'string', placeholder: 'NAME', description: 'run name (default: the preset name)' },
   'no-telemetry': { type: 'boolean', description: 'do not sample GPU/CPU utilisation' },
   json: { type: 'boolean', description: 'print the engine events as NDJSON on stdout' },
+  'no-tui': { type: 'boolean', description: 'on a terminal, print progress lines instead of the live dashboard' },
 };
 
 export interface PreparedRun {
@@ -147,6 +148,6 @@ export async function resolveWorkload(values: ParsedValues, preprocess: Preproce
   return buildWorkload(`synthetic:seed=${seed}:n=${count}`, files, prompts, preprocess, 0);
 }
 
-export async function createBackend(c: BackendChoice, log: LogFn): Promise<Backend> {
-  return OnnxBackend.create({ model: c.model, ...(c.variant ? { variant: c.variant } : {}), ep: c.ep, ...(c.threads ? { threads: c.threads } : {}), seed: c.seed, log });
+export async function createBackend(c: BackendChoice, log: LogFn, env?: NodeJS.ProcessEnv): Promise<Backend> {
+  return OnnxBackend.create({ model: c.model, ...(c.variant ? { variant: c.variant } : {}), ep: c.ep, ...(c.threads ? { threads: c.threads } : {}), seed: c.seed, log, ...(env ? { env } : {}) });
 }

@@ -37,6 +37,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   const preset = loadPreset(str(values, 'preset') ?? DEFAULT_PRESET);
   const r = resolveRunSettings(values, preset);
   const json = flag(values, 'json');
+  const dashboard = !json && !flag(values, 'no-tui') && process.stdout.isTTY === true && process.stdin.isTTY === true;
   const presenter: Presenter = json ? ndjsonPresenter() : plainPresenter();
   const early: EngineEvent[] = [];
   const log: LogFn = (level, message) => {
@@ -55,7 +56,7 @@ export async function run(argv: readonly string[]): Promise<number> {
       process.exit(sig === 'SIGINT' ? 130 : 143);
     }
     signalExit = sig === 'SIGINT' ? 130 : 143;
-    process.stderr.write(`gemma-bench: ${sig}: stopping; the partial run will be saved as interrupted (press again to quit at once)\n`);
+    if (!dashboard) process.stderr.write(`gemma-bench: ${sig}: stopping; the partial run will be saved as interrupted (press again to quit at once)\n`);
     controller.abort();
   };
   process.on('SIGINT', onSignal);
@@ -77,9 +78,17 @@ export async function run(argv: readonly string[]): Promise<number> {
       },
       { backend, signal: controller.signal },
     );
-    for await (const e of events) {
-      presenter.onEvent(e);
-      if (e.type === 'run-finished') status = e.file ? e.status : 'failed';
+    if (dashboard) {
+      const { presentWithDashboard } = await import('../ui/dashboard-runner.js');
+      // q, Esc and Ctrl-C arrive as keys (the terminal is in raw mode): the first stops, a second quits at once.
+      await presentWithDashboard(tap(events, (e) => {
+        if (e.type === 'run-finished') status = e.file ? e.status : 'failed';
+      }), () => onSignal('SIGINT'));
+    } else {
+      for await (const e of events) {
+        presenter.onEvent(e);
+        if (e.type === 'run-finished') status = e.file ? e.status : 'failed';
+      }
     }
   } finally {
     process.off('SIGINT', onSignal);
@@ -87,4 +96,12 @@ export async function run(argv: readonly string[]): Promise<number> {
   }
   if (signalExit) return signalExit;
   return status === 'completed' ? EXIT_OK : EXIT_FAILED;
+}
+
+/** Passes events through, letting the caller look at each on the way. */
+async function* tap(events: AsyncIterable<EngineEvent>, see: (e: EngineEvent) => void): AsyncGenerator<EngineEvent> {
+  for await (const e of events) {
+    see(e);
+    yield e;
+  }
 }

@@ -1,6 +1,6 @@
 // What a run ran on, recorded in the run file so results can be reproduced and compared honestly: host, CPU,
 // memory, GPUs (from nvidia-smi when present), Node and package versions, gemma-bench's version and git commit.
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus, hostname, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -20,16 +20,15 @@ function packageVersion(name: string): string | null {
   }
 }
 
-function gitCommit(): string | null {
-  if (!existsSync(join(PACKAGE_ROOT, '.git'))) return null;
-  try {
-    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: PACKAGE_ROOT, timeout: GIT_TIMEOUT_MS, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() || null;
-  } catch {
-    return null;
-  }
+/** The checkout's commit, looked up without blocking the event loop (the UI keeps drawing); null outside git. */
+export function gitCommit(): Promise<string | null> {
+  if (!existsSync(join(PACKAGE_ROOT, '.git'))) return Promise.resolve(null);
+  return new Promise((resolve) => {
+    execFile('git', ['rev-parse', 'HEAD'], { cwd: PACKAGE_ROOT, timeout: GIT_TIMEOUT_MS }, (err, stdout) => resolve(err ? null : stdout.trim() || null));
+  });
 }
 
-export function collectEnvironment(gpus: readonly GpuInfo[] = []): EnvironmentInfo {
+export function collectEnvironment(gpus: readonly GpuInfo[] = [], commit: string | null = null): EnvironmentInfo {
   const cpuList = cpus();
   const packages: Record<string, string> = {};
   for (const p of RECORDED_PACKAGES) {
@@ -47,6 +46,6 @@ export function collectEnvironment(gpus: readonly GpuInfo[] = []): EnvironmentIn
     gpus: gpus.map((g) => ({ index: g.index, name: g.name ?? 'unknown', memTotalMiB: g.memTotalMiB ?? null, driverVersion: g.driverVersion ?? null, uuid: g.uuid ?? null })),
     node: process.version,
     packages,
-    gemmaBench: { version: own.version, gitCommit: gitCommit() },
+    gemmaBench: { version: own.version, gitCommit: commit },
   };
 }

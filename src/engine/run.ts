@@ -7,14 +7,14 @@ import { saveRun, uniqueRunId } from '../store/run-store.js';
 import { RunAccumulator } from './accumulator.js';
 import type { Backend, Replica } from './backend.js';
 import { nowMs } from './clock.js';
-import { collectEnvironment } from './environment.js';
+import { collectEnvironment, gitCommit } from './environment.js';
 import type { EngineEvent, WorkloadOverview } from './events.js';
 import { Scheduler, type LoadMode, type PlannedRequest, type StopRule } from './scheduler.js';
 import { downsample, replicaOfGpuFromGroups, TelemetrySummarizer } from './telemetry/summary.js';
 import { startTelemetry, type Telemetry } from './telemetry/telemetry.js';
 import type { GpuInfo, TelemetrySample } from './telemetry/types.js';
 import type { BackendInfo, RequestRecord, RunFile, RunGroup, RunSettings, RunStatus, Workload } from './types.js';
-import { workloadCropsHistogram } from './workload.js';
+import { workloadCropsHistogram } from './workload-summary.js';
 import { RUN_SCHEMA_VERSION } from './types.js';
 
 export const PROGRESS_INTERVAL_MS = 250;
@@ -86,6 +86,7 @@ async function execute(cfg: RunConfig, h: RunHandles, emit: (e: EngineEvent) => 
     if (level !== 'info') notes.push(message);
     emit({ type: 'log', at: at(), level, message });
   };
+  const commit = gitCommit();
   const runId = await uniqueRunId(cfg.name, startedAt, ...(cfg.runsDir ? [cfg.runsDir] : []));
   const acc = new RunAccumulator();
   const records: RequestRecord[] = [];
@@ -237,7 +238,7 @@ async function execute(cfg: RunConfig, h: RunHandles, emit: (e: EngineEvent) => 
     preset: cfg.preset,
     settings: cfg.settings,
     backend: backendInfo,
-    environment: collectEnvironment(gpus),
+    environment: collectEnvironment(gpus, await commit),
     workload: cfg.workload,
     requests: records,
     summary,

@@ -131,10 +131,3 @@ function brokenImage(path: string, bytes: Buffer, error: string): WorkloadImage 
 }
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
-/** Images by crop count, for the run header. */
-export function workloadCropsHistogram(w: Workload): Record<string, number> {
-  const h: Record<string, number> = {};
-  for (const img of w.images) if (!img.error) h[String(img.crops.length)] = (h[String(img.crops.length)] ?? 0) + 1;
-  return h;
-}
