@@ -65,8 +65,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     return await mod.run(rest);
   } catch (err) {
-    if (err instanceof UsageError || err instanceof PresetError || (err instanceof Error && CONFIG_ERRORS.has(err.name))) {
-      process.stderr.write(`gemma-bench ${name}: ${err.message}\n`);
+    const configuration = err instanceof Error && (CONFIG_ERRORS.has(err.name) || (err as { stage?: string }).stage === 'configuration');
+    if (err instanceof UsageError || err instanceof PresetError || configuration) {
+      process.stderr.write(`gemma-bench ${name}: ${(err as Error).message}\n`);
       return EXIT_USAGE;
     }
     process.stderr.write(`gemma-bench ${name}: ${(err as Error).message ?? String(err)}\n`);

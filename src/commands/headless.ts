@@ -60,7 +60,7 @@ export function plainPresenter(err: NodeJS.WritableStream = process.stderr, out:
           return;
         }
         case 'run-finished':
-          out.write(summaryTable(e.summary));
+          if (e.summary.completed + e.summary.failed + e.summary.cancelled + e.summary.warmup > 0) out.write(summaryTable(e.summary));
           for (const n of e.notes) out.write(`note: ${n}\n`);
           out.write(`status ${e.status}; run ${e.runId}${e.file ? ` saved to ${e.file}` : ' NOT saved'}\n`);
           return;

@@ -6,6 +6,7 @@ import type { Preset } from '../config/preset-schema.js';
 import { resolvePanScan } from '../config/resolve-panscan.js';
 import type { Backend, LogFn } from '../engine/backend.js';
 import { OnnxBackend } from '../engine/backends/onnx/index.js';
+import { createTransformersBackendFromFlags, transformersRunOptions, TransformersBackend } from '../engine/backends/transformers/index.js';
 import type { RunConfig } from '../engine/run.js';
 import type { LoadMode, StopRule } from '../engine/scheduler.js';
 import { DEFAULT_SYNTHETIC_COUNT, ensureSyntheticSet } from '../engine/synthetic.js';
@@ -21,8 +22,8 @@ export const RUN_OPTIONS: Record<string, OptionSpec> = {
   images: { type: 'string', placeholder: 'GLOB|DIR', description: 'images: a file, a directory (recursive) or a quoted glob (default: the built-in synthetic document set)' },
   synthetic: { type: 'string', placeholder: 'N', description: `size of the built-in synthetic set (default ${DEFAULT_SYNTHETIC_COUNT})` },
   prompts: { type: 'string', placeholder: 'FILE', description: 'prompts, one per line (default: a document question)' },
-  backend: { type: 'string', placeholder: 'onnx', description: 'inference backend (default onnx)' },
-  model: { type: 'string', placeholder: 'DIR|tiny', description: 'model: tiny (built-in, random weights) or an ONNX export directory' },
+  backend: { type: 'string', placeholder: 'onnx|transformers', description: 'inference backend: onnx (default; worker threads, CPU or CUDA EP) or transformers (Python workers sharded over GPU groups)' },
+  model: { type: 'string', placeholder: 'DIR|ID|tiny', description: 'onnx: tiny (built-in, random weights) or an ONNX export directory; transformers: a Hub id or local path' },
   variant: { type: 'string', placeholder: 'SUFFIX', description: 'graph file suffix of a real ONNX export, e.g. q4' },
   ep: { type: 'string', placeholder: 'cpu|cuda', description: 'onnxruntime execution provider (default cpu)' },
   threads: { type: 'string', placeholder: 'N', description: 'CPU threads shared by the replicas (default all cores)' },
@@ -44,6 +45,7 @@ export const RUN_OPTIONS: Record<string, OptionSpec> = {
   seed: { type: 'string', placeholder: 'N', description: 'seed for the synthetic set and Poisson arrivals (default 0)' },
   name: { type: 'string', placeholder: 'NAME', description: 'run name (default: the preset name)' },
   'no-telemetry': { type: 'boolean', description: 'do not sample GPU/CPU utilisation' },
+  ...transformersRunOptions(),
   json: { type: 'boolean', description: 'print the engine events as NDJSON on stdout' },
   'no-tui': { type: 'boolean', description: 'on a terminal, print progress lines instead of the live dashboard' },
 };
@@ -53,14 +55,27 @@ export interface PreparedRun {
   readonly backendOptions: BackendChoice;
 }
 
-export interface BackendChoice {
-  readonly kind: 'onnx';
-  readonly model: string;
-  readonly variant: string | undefined;
-  readonly ep: 'cpu' | 'cuda';
-  readonly threads: number | undefined;
-  readonly seed: number;
-}
+export type BackendChoice =
+  | {
+      readonly kind: 'onnx';
+      readonly model: string;
+      readonly variant: string | undefined;
+      readonly ep: 'cpu' | 'cuda';
+      readonly threads: number | undefined;
+      readonly seed: number;
+    }
+  | {
+      readonly kind: 'transformers';
+      /** The parsed flags; the transformers backend reads its own (model, weights, dtype ...). */
+      readonly values: ParsedValues;
+      readonly engine: Preset['engine'];
+      readonly batchSize: number;
+      readonly seed: number;
+      /** The GPU telemetry path, never the CPU one. */
+      readonly ep: 'cuda';
+      /** replicas "auto": resolved from the visible GPUs once the backend exists. */
+      readonly autoReplicas: boolean;
+    };
 
 /** The run's configuration minus the workload (resolved separately because it reads files). */
 export function resolveRunSettings(values: ParsedValues, preset: Preset) {
@@ -77,14 +92,15 @@ export function resolveRunSettings(values: ParsedValues, preset: Preset) {
   const stop: StopRule =
     requests !== undefined ? { kind: 'requests', count: requests } : durationS !== undefined ? { kind: 'duration', seconds: durationS } : l.durationS !== undefined ? { kind: 'duration', seconds: l.durationS } : { kind: 'requests', count: l.requests ?? 32 };
 
-  const backend = oneOf(values, 'backend', ['onnx'] as const) ?? 'onnx';
+  const backend = oneOf(values, 'backend', ['onnx', 'transformers'] as const) ?? 'onnx';
   const ep = oneOf(values, 'ep', ['cpu', 'cuda'] as const) ?? 'cpu';
   const gpusPerReplica = num(values, 'gpus-per-replica', { integer: true, min: 1 }) ?? preset.topology.gpusPerReplica;
   const replicasRaw = str(values, 'replicas');
   let replicas: number;
   const auto = replicasRaw === 'auto' || (replicasRaw === undefined && preset.topology.replicas === 'auto');
   if (auto) {
-    // auto = visible GPUs / gpusPerReplica; the CPU execution provider has no GPUs, so one replica.
+    // auto = visible GPUs / gpusPerReplica: the transformers backend resolves it from the GPUs it sees
+    // (resolveAutoReplicas); the onnx backend runs one replica.
     replicas = 1;
   } else {
     replicas = replicasRaw !== undefined ? num(values, 'replicas', { integer: true, min: 1 })! : (preset.topology.replicas as number);
@@ -125,14 +141,17 @@ export function resolveRunSettings(values: ParsedValues, preset: Preset) {
     batching: { batchSize: settings.batchSize, policy: settings.batching },
     generation: { ...preset.generation, maxNewTokens: settings.maxNewTokens },
   };
-  const backendChoice: BackendChoice = {
-    kind: backend,
-    model: str(values, 'model') ?? 'tiny',
-    variant: str(values, 'variant'),
-    ep,
-    threads: num(values, 'threads', { integer: true, min: 1 }) ?? availableParallelism(),
-    seed: 0,
-  };
+  const backendChoice: BackendChoice =
+    backend === 'transformers'
+      ? { kind: 'transformers', values, engine: preset.engine, batchSize: settings.batchSize, seed, ep: 'cuda', autoReplicas: auto }
+      : {
+          kind: 'onnx',
+          model: str(values, 'model') ?? 'tiny',
+          variant: str(values, 'variant'),
+          ep,
+          threads: num(values, 'threads', { integer: true, min: 1 }) ?? availableParallelism(),
+          seed: 0,
+        };
   return { load, stop, settings, preprocess, panScanSource: source, effective, gpusPerReplica, backendChoice, telemetry: !flag(values, 'no-telemetry') };
 }
 
@@ -149,5 +168,15 @@ export async function resolveWorkload(values: ParsedValues, preprocess: Preproce
 }
 
 export async function createBackend(c: BackendChoice, log: LogFn, env?: NodeJS.ProcessEnv): Promise<Backend> {
+  if (c.kind === 'transformers') return createTransformersBackendFromFlags(c.values, log, { engine: c.engine, batchSize: c.batchSize, seed: c.seed, ...(env ? { env } : {}) });
   return OnnxBackend.create({ model: c.model, ...(c.variant ? { variant: c.variant } : {}), ep: c.ep, ...(c.threads ? { threads: c.threads } : {}), seed: c.seed, log, ...(env ? { env } : {}) });
+}
+
+/**
+ * The replica count a run will use: "auto" on the transformers backend becomes visible GPUs / gpusPerReplica,
+ * checked before anything loads (a topology that does not fit is a configuration error).
+ */
+export async function resolveAutoReplicas(backend: Backend, c: BackendChoice, settings: RunSettings, gpusPerReplica: number): Promise<RunSettings> {
+  if (c.kind !== 'transformers' || !c.autoReplicas || !(backend instanceof TransformersBackend)) return settings;
+  return { ...settings, replicas: await backend.resolveReplicas(gpusPerReplica, 'auto') };
 }

@@ -9,7 +9,7 @@ import type { LogFn } from '../engine/backend.js';
 import type { EngineEvent } from '../engine/events.js';
 import { runBenchmark } from '../engine/run.js';
 import { ndjsonPresenter, plainPresenter, type Presenter } from './headless.js';
-import { createBackend, DEFAULT_PRESET, resolveRunSettings, resolveWorkload, RUN_OPTIONS } from './run-options.js';
+import { createBackend, DEFAULT_PRESET, resolveAutoReplicas, resolveRunSettings, resolveWorkload, RUN_OPTIONS } from './run-options.js';
 
 export const command: CommandDef = {
   name: 'run',
@@ -46,6 +46,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   };
   const workload = await resolveWorkload(values, r.preprocess, r.settings.seed);
   const backend = await createBackend(r.backendChoice, log);
+  const settings = await resolveAutoReplicas(backend, r.backendChoice, r.settings, r.gpusPerReplica);
   for (const e of early) presenter.onEvent(e);
 
   const controller = new AbortController();
@@ -67,7 +68,7 @@ export async function run(argv: readonly string[]): Promise<number> {
       {
         name: str(values, 'name') ?? preset.name,
         preset: r.effective,
-        settings: r.settings,
+        settings,
         load: r.load,
         stop: r.stop,
         preprocess: r.preprocess,

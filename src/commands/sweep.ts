@@ -16,7 +16,7 @@ import { runsToCsv } from '../store/export.js';
 import { loadRun } from '../store/run-store.js';
 import { fmtMs, fmtRate, padTable } from '../util/format.js';
 import { ndjsonPresenter, plainPresenter } from './headless.js';
-import { createBackend, DEFAULT_PRESET, resolveRunSettings, resolveWorkload, RUN_OPTIONS } from './run-options.js';
+import { createBackend, DEFAULT_PRESET, resolveAutoReplicas, resolveRunSettings, resolveWorkload, RUN_OPTIONS } from './run-options.js';
 
 /** Run flags a grid may vary (each is also a plain `run` flag). */
 export const GRID_KEYS = ['min-ratio', 'max-crops', 'min-crop-size', 'concurrency', 'rate', 'batch-size', 'batching', 'max-new-tokens'] as const;
@@ -93,7 +93,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   let anyFailed = false;
   try {
     for (let i = 0; i < points.length && !controller.signal.aborted; i++) {
-      const r = resolved[i];
+      const r = { ...resolved[i], settings: await resolveAutoReplicas(backend, resolved[i].backendChoice, resolved[i].settings, resolved[i].gpusPerReplica) };
       if (replicas.length !== r.settings.replicas || dead.size > 0) {
         await Promise.allSettled(replicas.map((x) => x.close()));
         dead.clear();

@@ -251,6 +251,12 @@ async function execute(cfg: RunConfig, h: RunHandles, emit: (e: EngineEvent) => 
     },
   };
   let file: string | null = null;
+  if (records.length === 0 && status === 'failed') {
+    // The run never started (the backend could not load): there is nothing measured to keep.
+    notes.push('not saved: no request ran');
+    emit({ type: 'run-finished', at: at(), runId, status, summary, file, notes });
+    return;
+  }
   try {
     const saved = await saveRun(run, ...(cfg.runsDir ? [cfg.runsDir] : []));
     file = saved.file;

@@ -198,3 +198,13 @@ test('a read-only runs directory: a clear error, exit 1, and no half-written run
   assert.deepEqual(readdirSync(runs), [], 'no run file and no temp file');
   rmSync(ro, { recursive: true, force: true });
 });
+
+test('the transformers backend without torch says what to install, saves nothing and exits 1', () => {
+  const r = cli(['run', '--backend', 'transformers', '--weights', 'random', '--model-size', '27b', '--synthetic', '2', '--requests', '2', '--no-telemetry', '--python', 'python3']);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stdout + r.stderr, /torch, transformers, accelerate[\s\S]*pip install torch transformers accelerate/);
+  assert.match(r.stdout, /NOT saved/);
+  const bad = cli(['run', '--backend', 'transformers', '--model-size', '99b', '--no-telemetry']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--model-size must be one of 4b, 12b, 27b/);
+});
