@@ -32,6 +32,11 @@ export interface DecodeOptions {
   pixelLimit?: number;
   /** Allocate the RGB data on a SharedArrayBuffer so worker threads can read it without copies. */
   shared?: boolean;
+  /**
+   * Called with the output size (after EXIF orientation, when applied) once the header is read and the pixel
+   * decode is under way on sharp's thread, so the caller's own work (crop plan, tokenizing) overlaps decoding.
+   */
+  onHeader?: (width: number, height: number) => void;
 }
 
 export interface DecodedImage {
@@ -165,15 +170,28 @@ export async function decodeImage(bytes: Buffer, opts: DecodeOptions = {}, file?
   const format = meta.format === 'heif' && meta.compression === 'av1' ? 'avif' : meta.format;
   const sourceMode = describeMode(meta);
   try {
+    if (meta.space === 'cmyk' || (meta.format === 'gif' && meta.hasAlpha)) opts.onHeader?.(...orientedSize(meta, exifOrientation));
     if (meta.space === 'cmyk') return await decodeCmyk(image, meta, opts.shared === true, format, sourceMode);
     if (meta.format === 'gif' && meta.hasAlpha) return await decodeGifWithAlpha(image, bytes, opts.shared === true, sourceMode);
-    const { data, info } = await image.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+    const pending = image.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+    try {
+      opts.onHeader?.(...orientedSize(meta, exifOrientation));
+    } catch (err) {
+      await pending.catch(() => undefined);
+      throw err;
+    }
+    const { data, info } = await pending;
     checkShape(info, 3);
     return { data: opts.shared === true ? copyToShared(data) : data, width: info.width, height: info.height, format, sourceMode };
   } catch (err) {
     if (err instanceof ImageDecodeError || err instanceof SharpContractError) throw err;
     throw decoderError(file, bytes, sniffed, err);
   }
+}
+
+/** The decoded size: orientations 5-8 swap width and height when EXIF orientation is applied. */
+function orientedSize(meta: Metadata, exif: ExifOrientation): [number, number] {
+  return exif === 'apply' && (meta.orientation ?? 1) >= 5 ? [meta.height, meta.width] : [meta.width, meta.height];
 }
 
 // ---- mode-specific paths -----------------------------------------------------------------------------------

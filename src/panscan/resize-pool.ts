@@ -36,17 +36,23 @@ interface Pending {
 }
 
 export class ResizePool {
-  /** Worker threads behind the pool; 0 means jobs run inline on the calling thread. */
+  /** Threads resizing: the calling thread takes a share of the rows, beside threads - 1 workers. */
   readonly threads: number;
+  /** Worker threads behind the pool; 0 means everything runs inline on the calling thread. */
+  readonly workerCount: number;
   private readonly workers: Worker[];
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private closed = false;
   private broken: Error | null = null;
+  /** A reusable shared copy of the source image: fresh SharedArrayBuffers cost page faults on every image. */
+  private scratch: Uint8Array | null = null;
+  private scratchBusy = false;
 
   private constructor(workers: Worker[]) {
     this.workers = workers;
-    this.threads = workers.length;
+    this.workerCount = workers.length;
+    this.threads = workers.length + 1;
     for (const w of workers) {
       w.on('message', (msg: PoolReply) => this.onReply(msg));
       w.on('error', (err) => this.fail(new Error(`resize worker crashed: ${err.message}`)));
@@ -64,7 +70,7 @@ export class ResizePool {
     const url = new URL('./resize-worker.js', import.meta.url);
     const workers: Worker[] = [];
     try {
-      for (let i = 0; i < threads; i++) workers.push(new Worker(url));
+      for (let i = 0; i < threads - 1; i++) workers.push(new Worker(url));
       await Promise.all(workers.map(waitReady));
     } catch (err) {
       await Promise.all(workers.map((w) => w.terminate()));
@@ -74,8 +80,9 @@ export class ResizePool {
   }
 
   /**
-   * Resize + normalize every box of src into out (entry i at element i * 3 * size * size). With workers,
-   * src.data and out must be backed by SharedArrayBuffers.
+   * Resize + normalize every box of src into out (entry i at element i * 3 * size * size). With workers, out must
+   * be backed by a SharedArrayBuffer (workers write it in place); src is copied into a reused shared buffer
+   * unless it already is on one. Every entry's rows are split between the workers and the calling thread.
    */
   async resizeEntries(src: RgbImage, boxes: readonly CropBox[], out: Float32Array, size: number = IMAGE_SIZE_PX): Promise<void> {
     if (this.closed) throw new Error('resize pool is closed');
@@ -85,33 +92,57 @@ export class ResizePool {
       throw new RangeError(`output holds ${out.length} floats, ${boxes.length} entries need ${boxes.length * entry}`);
     }
     for (const box of boxes) checkBox(src, box); // fail here, with the caller's stack, not in a worker
-    if (this.workers.length === 0) {
+    if (this.workers.length === 0 || boxes.length === 0) {
       for (let i = 0; i < boxes.length; i++) resizeNormalizeRowsInto(src, boxes[i], out, i * entry, size, 0, size);
       return;
     }
-    if (!(src.data.buffer instanceof SharedArrayBuffer) || !(out.buffer instanceof SharedArrayBuffer)) {
-      throw new TypeError('ResizePool with worker threads needs src.data and out backed by SharedArrayBuffer (pixels are never copied between threads)');
+    if (!(out.buffer instanceof SharedArrayBuffer)) {
+      throw new TypeError('ResizePool with worker threads writes the output in place: back it with a SharedArrayBuffer');
     }
-    const n = this.workers.length;
-    const perWorker: PoolJob[][] = this.workers.map(() => []);
-    boxes.forEach((box, i) => {
-      for (let w = 0; w < n; w++) {
-        const rowStart = Math.floor((w * size) / n);
-        const rowEnd = Math.floor(((w + 1) * size) / n);
-        if (rowEnd > rowStart) perWorker[w].push({ box, outOffset: i * entry, rowStart, rowEnd });
-      }
-    });
-    const busy = perWorker.filter((jobs) => jobs.length > 0).length;
-    if (busy === 0) return;
-    const id = this.nextId++;
-    const srcView: RgbImage = { data: src.data, width: src.width, height: src.height };
-    await new Promise<void>((resolve, reject) => {
-      this.pending.set(id, { remaining: busy, failure: null, resolve, reject });
-      if (this.pending.size === 1) for (const w of this.workers) w.ref();
-      perWorker.forEach((jobs, w) => {
-        if (jobs.length > 0) this.workers[w].postMessage({ id, src: srcView, out, size, jobs } satisfies PoolRequest);
+    const { view: sharedSrc, release } = this.sharedSource(src.data);
+    try {
+      const parts = this.workers.length + 1;
+      const slices: PoolJob[][] = Array.from({ length: parts }, () => []);
+      boxes.forEach((box, i) => {
+        for (let w = 0; w < parts; w++) {
+          const rowStart = Math.floor((w * size) / parts);
+          const rowEnd = Math.floor(((w + 1) * size) / parts);
+          if (rowEnd > rowStart) slices[w].push({ box, outOffset: i * entry, rowStart, rowEnd });
+        }
       });
-    });
+      const mine = slices.pop()!;
+      const busy = slices.filter((jobs) => jobs.length > 0).length;
+      const id = this.nextId++;
+      const srcView: RgbImage = { data: sharedSrc, width: src.width, height: src.height };
+      const done = new Promise<void>((resolve, reject) => {
+        if (busy === 0) return resolve();
+        this.pending.set(id, { remaining: busy, failure: null, resolve, reject });
+        if (this.pending.size === 1) for (const w of this.workers) w.ref();
+        slices.forEach((jobs, w) => {
+          if (jobs.length > 0) this.workers[w].postMessage({ id, src: srcView, out, size, jobs } satisfies PoolRequest);
+        });
+      });
+      // The calling thread does its share while the workers do theirs.
+      for (const j of mine) resizeNormalizeRowsInto(srcView, j.box, out, j.outOffset, size, j.rowStart, j.rowEnd);
+      await done;
+    } finally {
+      release();
+    }
+  }
+
+  private sharedSource(data: Uint8Array): { view: Uint8Array; release: () => void } {
+    if (data.buffer instanceof SharedArrayBuffer) return { view: data, release: () => {} };
+    if (this.scratchBusy) {
+      // A concurrent call: give it its own copy rather than overwrite the pixels another call is reading.
+      const own = new Uint8Array(new SharedArrayBuffer(data.length));
+      own.set(data);
+      return { view: own, release: () => {} };
+    }
+    if (!this.scratch || this.scratch.length < data.length) this.scratch = new Uint8Array(new SharedArrayBuffer(data.length));
+    const view = this.scratch.subarray(0, data.length);
+    view.set(data);
+    this.scratchBusy = true;
+    return { view, release: () => (this.scratchBusy = false) };
   }
 
   /** Terminates the workers; resolves once every thread has exited. Pending calls are rejected. */
