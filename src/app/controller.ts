@@ -211,19 +211,7 @@ export function createController(o: ControllerOptions = {}): AppController {
           const backend = yield* whileRunning((emit) => ro.createBackend(r.backendChoice, (l, m) => emit(log(l, m)), env));
           if (ac.signal.aborted) return;
           yield* engine.runBenchmark(
-            {
-              name: preset.name,
-              preset: r.effective,
-              settings: r.settings,
-              load: r.load,
-              stop: r.stop,
-              preprocess: r.preprocess,
-              workload,
-              group: null,
-              gpusPerReplica: r.gpusPerReplica,
-              telemetry: { enabled: r.telemetry, preferCpu: r.backendChoice.ep === 'cpu' },
-              runsDir: dir,
-            },
+            ro.runConfigFor(r, workload, { name: preset.name, runsDir: dir, settings: await ro.resolveAutoReplicas(backend, r.backendChoice, r.settings, r.gpusPerReplica) }),
             { backend, signal: ac.signal },
           );
         } finally {

@@ -10,7 +10,7 @@ import { createTransformersBackendFromFlags, transformersRunOptions, Transformer
 import type { RunConfig } from '../engine/run.js';
 import type { LoadMode, StopRule } from '../engine/scheduler.js';
 import { DEFAULT_SYNTHETIC_COUNT, ensureSyntheticSet } from '../engine/synthetic.js';
-import type { RunSettings, Workload } from '../engine/types.js';
+import type { RunGroup, RunSettings, Workload } from '../engine/types.js';
 import { buildWorkload, discoverImages, loadPrompts } from '../engine/workload.js';
 import type { PreprocessSettings } from '../panscan/preprocess.js';
 import { DEFAULT_PIXEL_LIMIT } from '../panscan/types.js';
@@ -179,4 +179,24 @@ export async function createBackend(c: BackendChoice, log: LogFn, env?: NodeJS.P
 export async function resolveAutoReplicas(backend: Backend, c: BackendChoice, settings: RunSettings, gpusPerReplica: number): Promise<RunSettings> {
   if (c.kind !== 'transformers' || !c.autoReplicas || !(backend instanceof TransformersBackend)) return settings;
   return { ...settings, replicas: await backend.resolveReplicas(gpusPerReplica, 'auto') };
+}
+
+export type ResolvedRun = ReturnType<typeof resolveRunSettings>;
+
+/** The engine's RunConfig for resolved flags and a workload, as `run`, `sweep` and the interactive app start it. */
+export function runConfigFor(r: ResolvedRun, workload: Workload, o: { name: string; group?: RunGroup | null; settings?: RunSettings; runsDir?: string }): RunConfig {
+  return {
+    name: o.name,
+    preset: r.effective,
+    settings: o.settings ?? r.settings,
+    load: r.load,
+    stop: r.stop,
+    preprocess: r.preprocess,
+    workload,
+    group: o.group ?? null,
+    gpusPerReplica: r.gpusPerReplica,
+    // The CPU execution provider has no GPUs to watch: show the cores it runs on.
+    telemetry: { enabled: r.telemetry, preferCpu: r.backendChoice.ep === 'cpu' },
+    ...(o.runsDir ? { runsDir: o.runsDir } : {}),
+  };
 }

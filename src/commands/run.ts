@@ -9,7 +9,7 @@ import type { LogFn } from '../engine/backend.js';
 import type { EngineEvent } from '../engine/events.js';
 import { runBenchmark } from '../engine/run.js';
 import { ndjsonPresenter, plainPresenter, type Presenter } from './headless.js';
-import { createBackend, DEFAULT_PRESET, resolveAutoReplicas, resolveRunSettings, resolveWorkload, RUN_OPTIONS } from './run-options.js';
+import { createBackend, DEFAULT_PRESET, resolveAutoReplicas, resolveRunSettings, resolveWorkload, RUN_OPTIONS, runConfigFor } from './run-options.js';
 
 export const command: CommandDef = {
   name: 'run',
@@ -65,18 +65,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   let status: string = 'failed';
   try {
     const events = runBenchmark(
-      {
-        name: str(values, 'name') ?? preset.name,
-        preset: r.effective,
-        settings,
-        load: r.load,
-        stop: r.stop,
-        preprocess: r.preprocess,
-        workload,
-        group: null,
-        gpusPerReplica: r.gpusPerReplica,
-        telemetry: { enabled: r.telemetry, preferCpu: r.backendChoice.ep === 'cpu' },
-      },
+      runConfigFor(r, workload, { name: str(values, 'name') ?? preset.name, settings }),
       { backend, signal: controller.signal },
     );
     if (dashboard) {

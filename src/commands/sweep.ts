@@ -16,7 +16,7 @@ import { runsToCsv } from '../store/export.js';
 import { loadRun } from '../store/run-store.js';
 import { fmtMs, fmtRate, padTable } from '../util/format.js';
 import { ndjsonPresenter, plainPresenter } from './headless.js';
-import { createBackend, DEFAULT_PRESET, resolveAutoReplicas, resolveRunSettings, resolveWorkload, RUN_OPTIONS } from './run-options.js';
+import { createBackend, DEFAULT_PRESET, resolveAutoReplicas, resolveRunSettings, resolveWorkload, RUN_OPTIONS, runConfigFor } from './run-options.js';
 
 /** Run flags a grid may vary (each is also a plain `run` flag). */
 export const GRID_KEYS = ['min-ratio', 'max-crops', 'min-crop-size', 'concurrency', 'rate', 'batch-size', 'batching', 'max-new-tokens'] as const;
@@ -103,18 +103,10 @@ export async function run(argv: readonly string[]): Promise<number> {
       if (!json) process.stderr.write(`\npoint ${i + 1}/${points.length}: ${Object.entries(points[i]).map(([k, v]) => `${k}=${v}`).join(' ')}\n`);
       const workload = await resolveWorkload(values, r.preprocess, r.settings.seed);
       const events = runBenchmark(
-        {
+        runConfigFor(r, workload, {
           name: `${str(values, 'name') ?? preset.name}-${Object.values(points[i]).join('-')}`,
-          preset: r.effective,
-          settings: r.settings,
-          load: r.load,
-          stop: r.stop,
-          preprocess: r.preprocess,
-          workload,
           group: { id: groupId, kind: 'sweep', point: numericPoint(points[i]), index: i, total: points.length },
-          gpusPerReplica: r.gpusPerReplica,
-          telemetry: { enabled: r.telemetry, preferCpu: r.backendChoice.ep === 'cpu' },
-        },
+        }),
         { backend, replicas, signal: controller.signal },
       );
       for await (const e of events) {

@@ -3,6 +3,17 @@ import type { LatencyMetric, RunFile, RunGroup, RunSummary } from '../engine/typ
 
 export const RANDOM_WEIGHTS_LABEL = 'random weights: speed only';
 
+/** The numbers a run list shows for a run (the store derives them; the UI shows them). */
+export interface RunHeadline {
+  readonly completed: number;
+  readonly failed: number;
+  readonly throughputReqS: number | null;
+  readonly e2eP50Ms: number | null;
+  readonly e2eP95Ms: number | null;
+  readonly ttftP50Ms: number | null;
+  readonly outputTokensPerS: number | null;
+}
+
 /** Human names of the latency metrics, in LATENCY_METRICS order. */
 export const METRIC_LABELS: Readonly<Record<LatencyMetric, string>> = {
   e2eMs: 'E2E latency',

@@ -7,7 +7,7 @@ import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile, ty
 import { basename, join } from 'node:path';
 import { runsDir } from '../config/paths.js';
 import type { RunFile, RunGroup, RunStatus } from '../engine/types.js';
-import { modelLabel } from './describe.js';
+import { modelLabel, type RunHeadline } from './describe.js';
 import { checkRunFile, RUN_ID_PATTERN } from './run-schema.js';
 
 export type StoreErrorKind = 'not-found' | 'ambiguous' | 'unreadable' | 'write' | 'remove' | 'read';
@@ -173,15 +173,7 @@ async function removeStaleTemps(dir: string): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------------- read
 
-export interface RunHeadline {
-  readonly completed: number;
-  readonly failed: number;
-  readonly throughputReqS: number | null;
-  readonly e2eP50Ms: number | null;
-  readonly e2eP95Ms: number | null;
-  readonly ttftP50Ms: number | null;
-  readonly outputTokensPerS: number | null;
-}
+export type { RunHeadline };
 
 export interface RunListOk {
   readonly ok: true;

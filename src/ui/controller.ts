@@ -5,6 +5,7 @@ import type { Preset } from '../config/preset-schema.js';
 import type { EngineEvent } from '../engine/events.js';
 import type { RunGroup, RunStatus } from '../engine/types.js';
 import type { CompareModel } from '../store/compare.js';
+import type { RunHeadline } from '../store/describe.js';
 
 export interface PresetInfo {
   readonly name: string;
@@ -49,15 +50,7 @@ export interface RunHandle {
   cancel(): void;
 }
 
-export interface RunHeadline {
-  readonly completed: number;
-  readonly failed: number;
-  readonly throughputReqS: number | null;
-  readonly e2eP50Ms: number | null;
-  readonly e2eP95Ms: number | null;
-  readonly ttftP50Ms: number | null;
-  readonly outputTokensPerS: number | null;
-}
+export type { RunHeadline };
 
 export type RunRow =
   | {

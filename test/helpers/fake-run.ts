@@ -3,6 +3,7 @@
 import { PresetSchema } from '../../src/config/preset-schema.js';
 import { summarizeRecords } from '../../src/engine/accumulator.js';
 import { RUN_SCHEMA_VERSION, type RequestRecord, type RunFile, type RunGroup, type RunStatus, type WorkloadImage } from '../../src/engine/types.js';
+import { prng } from '../../src/engine/synthetic.js';
 
 export interface FakeRunOptions {
   readonly name?: string;
@@ -29,17 +30,8 @@ export interface FakeRunOptions {
   readonly diedReplica?: { replica: number; reason: string } | null;
 }
 
-/** mulberry32: a tiny seeded PRNG, so fake runs are the same on every machine. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The synthetic set's seeded PRNG, so fake runs are the same on every machine. */
+export { prng };
 
 const IMAGES: readonly WorkloadImage[] = [
   { path: '/data/docs/receipt-01.png', sha256: 'a'.repeat(64), bytes: 183_422, width: 600, height: 1800, crops: [{ left: 0, top: 0, width: 600, height: 600 }, { left: 0, top: 600, width: 600, height: 600 }, { left: 0, top: 1200, width: 600, height: 600 }], imageTokens: 1024, promptTokens: [1120], error: null },
