@@ -23,6 +23,25 @@ function cli(args: string[], extraEnv: Record<string, string> = {}) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** One CSV line's fields (RFC 4180 quoting: the model label holds a comma). */
+function csvFields(line: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quoted) {
+      if (c === '"' && line[i + 1] === '"') (cur += '"'), i++;
+      else if (c === '"') quoted = false;
+      else cur += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') out.push(cur), (cur = '');
+    else cur += c;
+  }
+  out.push(cur);
+  return out;
+}
+
 function events(stdout: string): Array<Record<string, any>> {
   return stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
 }
@@ -207,4 +226,52 @@ test('the transformers backend without torch says what to install, saves nothing
   const bad = cli(['run', '--backend', 'transformers', '--model-size', '99b', '--no-telemetry']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--model-size must be one of 4b, 12b, 27b/);
+});
+
+test('sweep: one run per grid point, saved as a group, one table, a CSV with the promised columns; compare opens the group', () => {
+  const csv = join(home, 'sweep.csv');
+  const r = cli(['sweep', '--grid', 'min-ratio=1.2,2.0', '--grid', 'max-crops=2,4', '--grid', 'min-crop-size=256', '--synthetic', '2', '--requests', '2', '--warmup', '0', '--max-new-tokens', '2', '--no-telemetry', '--csv', csv]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /sweep (sweep-\S+): 4 of 4 point\(s\) saved/);
+  const group = /sweep (sweep-\S+):/.exec(r.stdout)![1];
+  assert.match(r.stdout, /min-ratio +max-crops +min-crop-size +completed/);
+  const lines = readFileSync(csv, 'utf8').trim().split('\n');
+  assert.equal(lines.length, 5, 'a header and one row per point');
+  const header = lines[0].split(',');
+  for (const col of ['min_ratio', 'max_crops', 'min_crop_size', 'latency_p50_ms', 'latency_p95_ms', 'throughput_req_s', 'tokens_per_s_mean']) assert.ok(header.includes(col), col);
+  const rows = lines.slice(1).map((l) => Object.fromEntries(csvFields(l).map((v, i) => [header[i], v])));
+  assert.deepEqual(rows.map((x) => `${x.min_ratio}/${x.max_crops}/${x.min_crop_size}`).sort(), ['1.2/2/256', '1.2/4/256', '2/2/256', '2/4/256']);
+  // The synthetic pair is a receipt (ratio 3.33, crops under every point) and an A4 page (1.41: crops only at 1.2).
+  const runs = JSON.parse(cli(['runs', 'list', '--json']).stdout) as { runs: Array<{ ok: boolean; group?: { id: string } | null }> };
+  assert.equal(runs.runs.filter((x) => x.ok && x.group?.id === group).length, 4);
+  const cmp = cli(['compare', group]);
+  assert.equal(cmp.code, 0, cmp.stderr);
+  assert.match(cmp.stdout, /E2E p50/);
+  const bad = cli(['sweep', '--grid', 'colour=red']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /unknown key "colour"; grid keys are min-ratio, max-crops/);
+});
+
+test('infer --json prints the documented fields for one real request; make-model writes the layout', () => {
+  const receipt = join(REPO_ROOT, 'examples', 'receipt.png');
+  const r = cli(['infer', receipt, '--max-new-tokens', '3', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as Record<string, unknown>;
+  assert.deepEqual(Object.keys(out).sort(), ['model', 'numCrops', 'outputTokens', 'preprocessMs', 'promptTokens', 'tokenIds', 'tokenTimesMs', 'ttftMs', 'visionMs'].sort());
+  assert.equal(out.model, 'gemma3-tiny, random weights: speed only');
+  assert.equal(out.numCrops, 3, 'HF defaults: the 600x2000 receipt gets 3 crops');
+  assert.equal(out.outputTokens, 3);
+  assert.equal((out.tokenIds as number[]).length, 3);
+  const times = out.tokenTimesMs as number[];
+  assert.equal(out.ttftMs, times[0]);
+  assert.ok(times[0] < times[1] && times[1] < times[2]);
+  const dir = join(home, 'made');
+  const m = cli(['make-model', '--out', dir, '--seed', '3', '--json']);
+  assert.equal(m.code, 0, m.stderr);
+  assert.deepEqual(readdirSync(dir).sort(), ['config.json', 'decoder_model_merged.onnx', 'embed_tokens.onnx', 'vision_encoder.onnx']);
+  const withModel = cli(['infer', receipt, '--model', dir, '--max-new-tokens', '2', '--json']);
+  assert.equal(withModel.code, 0, withModel.stderr);
+  const missing = cli(['infer', receipt, '--model', join(home, 'nope')]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /model directory not found/);
 });
