@@ -14,7 +14,7 @@ import { runBenchmark } from '../engine/run.js';
 import type { RunFile } from '../engine/types.js';
 import { runsToCsv } from '../store/export.js';
 import { loadRun } from '../store/run-store.js';
-import { fmtMs, fmtRate, padTable } from '../util/format.js';
+import { fmtMs, NONE, padTable, sig3 } from '../util/format.js';
 import { ndjsonPresenter, plainPresenter } from './headless.js';
 import { createBackend, DEFAULT_PRESET, resolveAutoReplicas, resolveRunSettings, resolveWorkload, RUN_OPTIONS, runConfigFor } from './run-options.js';
 
@@ -144,11 +144,14 @@ function numericPoint(p: Record<string, string>): Record<string, number | string
   return Object.fromEntries(Object.entries(p).map(([k, v]) => [k, Number.isFinite(Number(v)) ? Number(v) : v]));
 }
 
+/** A rate in a column whose header carries the unit. */
+const rate = (v: number | null) => (v === null ? NONE : sig3(v, 2));
+
 export function sweepTable(axes: readonly GridAxis[], runs: readonly RunFile[]): string {
   const head = [...axes.map((a) => a.key), 'completed', 'failed', 'e2e p50', 'e2e p95', 'ttft p50', 'req/s', 'tok/s mean', 'run'];
   const rows = runs.map((r) => {
     const s = r.summary;
-    return [...axes.map((a) => String(r.group?.point[a.key] ?? '')), s.completed, s.failed, fmtMs(s.metrics.e2eMs.p50), fmtMs(s.metrics.e2eMs.p95), fmtMs(s.metrics.ttftMs.p50), fmtRate(s.throughputReqS, ''), fmtRate(s.tokensPerSMean, ''), r.id];
+    return [...axes.map((a) => String(r.group?.point[a.key] ?? '')), s.completed, s.failed, fmtMs(s.metrics.e2eMs.p50), fmtMs(s.metrics.e2eMs.p95), fmtMs(s.metrics.ttftMs.p50), rate(s.throughputReqS), rate(s.tokensPerSMean), r.id];
   });
   return padTable([head, ...rows]);
 }
