@@ -1,5 +1,5 @@
 // Small derived facts about a saved run that exports, comparison and the commands all show the same way. Pure.
-import type { LatencyMetric, RunFile, RunGroup, RunSummary } from '../engine/types.js';
+import type { LatencyMetric, RunFile, RunGroup, RunStatus, RunSummary } from '../engine/types.js';
 
 export const RANDOM_WEIGHTS_LABEL = 'random weights: speed only';
 
@@ -13,6 +13,30 @@ export interface RunHeadline {
   readonly ttftP50Ms: number | null;
   readonly outputTokensPerS: number | null;
 }
+
+/** A saved run as `runs list` and the UI show it. */
+export interface RunListOk {
+  readonly ok: true;
+  readonly id: string;
+  readonly file: string;
+  readonly name: string;
+  readonly status: RunStatus;
+  readonly startedAt: string;
+  readonly presetName: string;
+  readonly backend: string;
+  readonly modelLabel: string;
+  readonly group: RunGroup | null;
+  readonly headline: RunHeadline;
+}
+
+/** A run file that cannot be read: listed by name with the reason. */
+export interface RunListBad {
+  readonly ok: false;
+  readonly file: string;
+  readonly error: string;
+}
+
+export type RunListEntry = RunListOk | RunListBad;
 
 /** Human names of the latency metrics, in LATENCY_METRICS order. */
 export const METRIC_LABELS: Readonly<Record<LatencyMetric, string>> = {

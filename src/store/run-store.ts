@@ -6,8 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { runsDir } from '../config/paths.js';
-import type { RunFile, RunGroup, RunStatus } from '../engine/types.js';
-import { modelLabel, type RunHeadline } from './describe.js';
+import type { RunFile } from '../engine/types.js';
+import { modelLabel, type RunHeadline, type RunListBad, type RunListEntry, type RunListOk } from './describe.js';
 import { checkRunFile, RUN_ID_PATTERN } from './run-schema.js';
 
 export type StoreErrorKind = 'not-found' | 'ambiguous' | 'unreadable' | 'write' | 'remove' | 'read';
@@ -175,27 +175,7 @@ async function removeStaleTemps(dir: string): Promise<void> {
 
 export type { RunHeadline };
 
-export interface RunListOk {
-  readonly ok: true;
-  readonly id: string;
-  readonly file: string;
-  readonly name: string;
-  readonly status: RunStatus;
-  readonly startedAt: string;
-  readonly presetName: string;
-  readonly backend: string;
-  readonly modelLabel: string;
-  readonly group: RunGroup | null;
-  readonly headline: RunHeadline;
-}
-
-export interface RunListBad {
-  readonly ok: false;
-  readonly file: string;
-  readonly error: string;
-}
-
-export type RunListEntry = RunListOk | RunListBad;
+export type { RunListBad, RunListEntry, RunListOk };
 
 async function runFileNames(dir: string): Promise<string[]> {
   const names = await readdir(dir);

@@ -3,9 +3,8 @@
 // touches the engine itself. Types only, plus a few pure helpers about them.
 import type { Preset } from '../config/preset-schema.js';
 import type { EngineEvent } from '../engine/events.js';
-import type { RunGroup, RunStatus } from '../engine/types.js';
 import type { CompareModel } from '../store/compare.js';
-import type { RunHeadline } from '../store/describe.js';
+import type { RunHeadline, RunListBad, RunListOk } from '../store/describe.js';
 
 export interface PresetInfo {
   readonly name: string;
@@ -52,33 +51,13 @@ export interface RunHandle {
 
 export type { RunHeadline };
 
-export type RunRow =
-  | {
-      readonly ok: true;
-      readonly id: string;
-      readonly name: string;
-      readonly status: RunStatus;
-      readonly startedAt: string;
-      readonly presetName: string;
-      readonly backend: string;
-      readonly modelLabel: string;
-      readonly group: RunGroup | null;
-      readonly headline: RunHeadline;
-    }
-  | { readonly ok: false; readonly file: string; readonly error: string };
+/** A saved run as the list shows it, or a run file that cannot be read (named, never hiding the others). */
+export type RunRow = Omit<RunListOk, 'file'> | RunListBad;
 
 export type ExportFormat = 'json' | 'csv' | 'md';
 
-/** The remembered choices of the home screen. */
-export interface Prefs {
-  readonly preset: string;
-  readonly images: string;
-  readonly backend: string;
-  readonly model: string;
-  readonly requests: number | null;
-  readonly warmup: number | null;
-  readonly maxNewTokens: number | null;
-}
+/** The remembered choices of the home screen: the last run request. */
+export type Prefs = RunRequest;
 
 export const DEFAULT_PREFS: Prefs = { preset: 'balanced', images: '', backend: 'onnx', model: 'tiny', requests: null, warmup: null, maxNewTokens: null };
 
