@@ -15,6 +15,7 @@ import { resampleBackend } from '../src/panscan/resample.js';
 import { ResizePool } from '../src/panscan/resize-pool.js';
 import { gemmaTokenizer } from '../src/panscan/tokenizer.js';
 import { DEFAULT_PIXEL_LIMIT } from '../src/panscan/types.js';
+import { measure } from './timing.js';
 
 const PROMPT = 'What is the total?';
 const HOST_SCALE = 0.74;
@@ -57,19 +58,6 @@ async function images(): Promise<{ files: Record<string, string>; source: string
   return { files, source: `generated look-alikes in ${dir} (../shared/fixtures/panscan not found)` };
 }
 
-async function timeIt(reps: number, warmup: number, fn: () => Promise<void>): Promise<{ medianMs: number; minMs: number }> {
-  for (let i = 0; i < warmup; i++) await fn();
-  const ts: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    await fn();
-    ts.push(performance.now() - t0);
-  }
-  ts.sort((a, b) => a - b);
-  const r = (x: number) => Math.round(x * 100) / 100;
-  return { medianMs: r(ts[ts.length >> 1]), minMs: r(ts[0]) };
-}
-
 const geomean = (xs: number[]) => Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / xs.length);
 
 async function main(): Promise<void> {
@@ -95,8 +83,8 @@ async function main(): Promise<void> {
         promptTokens = r.inputIds!.length;
         if (reuse) buffers.release(r.pixelValues);
       };
-      const reused = await timeIt(reps, warmup, run(true));
-      const fresh = await timeIt(Math.max(3, reps >> 2), 1, run(false));
+      const reused = await measure(reps, warmup, run(true));
+      const fresh = await measure(Math.max(3, reps >> 2), 1, run(false));
       const hf = HF_MS[name][threads === 1 ? 0 : 1] * HOST_SCALE;
       const speedup = hf / reused.medianMs;
       speedups[threads].push(speedup);

@@ -13,6 +13,7 @@ import { referenceResizeNormalizeInto } from '../src/panscan/resample-reference.
 import { resampleBackend, resizeNormalizeInto, setResampleWasmPath, type RgbImage } from '../src/panscan/resample.js';
 import { ResizePool } from '../src/panscan/resize-pool.js';
 import { IMAGE_SIZE_PX, type CropBox, type PanScanOptions } from '../src/panscan/types.js';
+import { measure } from './timing.js';
 
 const BALANCED: PanScanOptions = { minRatioToActivate: 2.0, maxNumCrops: 6, minCropSize: 448 };
 const ENTRY = 3 * IMAGE_SIZE_PX * IMAGE_SIZE_PX;
@@ -27,24 +28,6 @@ const IMAGES: Array<[string, number, number]> = [
 function argNumber(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-}
-
-interface Stat {
-  readonly medianMs: number;
-  readonly minMs: number;
-}
-
-async function measure(reps: number, warmup: number, run: () => unknown): Promise<Stat> {
-  for (let i = 0; i < warmup; i++) await run();
-  const ts: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    await run();
-    ts.push(performance.now() - t0);
-  }
-  ts.sort((a, b) => a - b);
-  const round = (v: number) => Math.round(v * 100) / 100;
-  return { medianMs: round(ts[ts.length >> 1]), minMs: round(ts[0]) };
 }
 
 function synthetic(width: number, height: number): RgbImage {

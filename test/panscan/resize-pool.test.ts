@@ -63,29 +63,19 @@ for (const threads of [1, 2]) {
   });
 }
 
-test('concurrent calls on one pool each get their own correct result', async () => {
-  const pool = await ResizePool.create(2);
-  try {
-    const imgs = IMAGES.slice(0, 3).map(toShared);
-    const outs = imgs.map((img) => sharedOut(entries(img).length));
-    await Promise.all(imgs.map((img, i) => pool.resizeEntries(img, entries(img), outs[i])));
-    imgs.forEach((img, i) => assert.ok(sameFloats(outs[i], inline(img, entries(img))), `image ${i}`));
-  } finally {
-    await pool.close();
-  }
-});
-
-test('concurrent calls with ordinary sources do not share the scratch copy', async () => {
-  const pool = await ResizePool.create(2);
-  try {
-    const imgs = IMAGES.slice(0, 3);
-    const outs = imgs.map((img) => sharedOut(entries(img).length));
-    await Promise.all(imgs.map((img, i) => pool.resizeEntries(img, entries(img), outs[i])));
-    imgs.forEach((img, i) => assert.ok(sameFloats(outs[i], inline(img, entries(img))), `image ${i}`));
-  } finally {
-    await pool.close();
-  }
-});
+for (const [kind, source] of [['shared', toShared], ['ordinary (copied into the pool\'s scratch)', (img: RgbImage) => img]] as const) {
+  test(`concurrent calls on one pool each get their own correct result: ${kind} sources`, async () => {
+    const pool = await ResizePool.create(2);
+    try {
+      const imgs = IMAGES.slice(0, 3).map(source);
+      const outs = imgs.map((img) => sharedOut(entries(img).length));
+      await Promise.all(imgs.map((img, i) => pool.resizeEntries(img, entries(img), outs[i])));
+      imgs.forEach((img, i) => assert.ok(sameFloats(outs[i], inline(img, entries(img))), `image ${i}`));
+    } finally {
+      await pool.close();
+    }
+  });
+}
 
 test('worker pools write a shared output, copy an ordinary source, and refuse empty crops before dispatch', async () => {
   const pool = await ResizePool.create(2);
