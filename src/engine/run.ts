@@ -10,7 +10,7 @@ import { nowMs } from './clock.js';
 import { collectEnvironment, gitCommit } from './environment.js';
 import type { EngineEvent, WorkloadOverview } from './events.js';
 import { Scheduler, type LoadMode, type PlannedRequest, type StopRule } from './scheduler.js';
-import { downsample, replicaOfGpuFromGroups, TelemetrySummarizer } from './telemetry/summary.js';
+import { downsample, replicaOfGpuFromGroups, summarizeTelemetry } from './telemetry/summary.js';
 import { startTelemetry, type Telemetry } from './telemetry/telemetry.js';
 import type { GpuInfo, TelemetrySample } from './telemetry/types.js';
 import type { BackendInfo, RequestRecord, RunFile, RunGroup, RunSettings, RunStatus, Workload } from './types.js';
@@ -91,7 +91,6 @@ async function execute(cfg: RunConfig, h: RunHandles, emit: (e: EngineEvent) => 
   const acc = new RunAccumulator();
   const records: RequestRecord[] = [];
   const samples: TelemetrySample[] = [];
-  let summarizer = new TelemetrySummarizer();
   let telemetry: Telemetry | null = null;
   let gpus: GpuInfo[] = [];
   let replicas: readonly Replica[] = h.replicas ?? [];
@@ -99,6 +98,7 @@ async function execute(cfg: RunConfig, h: RunHandles, emit: (e: EngineEvent) => 
   let backendInfo: BackendInfo = { name: h.backend.name, model: h.backend.model(), replicas: replicas.map((r) => ({ replica: r.id, devices: r.devices })) };
   let status: RunStatus = 'completed';
   let progressTimer: NodeJS.Timeout | null = null;
+  let replicaOfGpu: Record<number, number> | undefined;
 
   const overview: WorkloadOverview = {
     source: cfg.workload.source,
@@ -122,7 +122,6 @@ async function execute(cfg: RunConfig, h: RunHandles, emit: (e: EngineEvent) => 
         onSample: (s) => {
           const rel = { ...s, atMs: s.atMs - t0 } as TelemetrySample;
           samples.push(rel);
-          summarizer.add(rel);
           emit({ type: 'telemetry', at: at(), sample: rel });
         },
         onProblem: (p) => emit({ type: 'log', at: at(), level: p.level === 'info' ? 'info' : 'warn', message: p.message }),
@@ -140,11 +139,8 @@ async function execute(cfg: RunConfig, h: RunHandles, emit: (e: EngineEvent) => 
       emit({ type: 'replica-ready', at: at(), replica: r.id, devices: r.devices, loadMs: r.loadMs });
     }
     backendInfo = { name: h.backend.name, model: h.backend.model(), replicas: replicas.map((r) => ({ replica: r.id, devices: r.devices })) };
-    // Telemetry summaries group GPUs by the replica that owns them.
-    const map = replicaOfGpuFromGroups(replicas.map((r) => r.gpuIndices));
-    const again = new TelemetrySummarizer({ replicaOfGpu: map });
-    for (const s of samples) again.add(s);
-    summarizer = again;
+    // Telemetry summaries group GPUs by the replica that owns them (inside the try: a GPU in two groups is an error).
+    replicaOfGpu = replicaOfGpuFromGroups(replicas.map((r) => r.gpuIndices));
 
     const images = cfg.workload.images;
     const prompts = cfg.workload.prompts;
@@ -246,7 +242,8 @@ async function execute(cfg: RunConfig, h: RunHandles, emit: (e: EngineEvent) => 
       source: telemetry?.source ?? null,
       fallbackReason: telemetry?.fallbackReason ?? null,
       gpus,
-      summary: summarizer.summary(),
+      // Every sample is kept, so the per-GPU summary is derived once, at the end.
+      summary: summarizeTelemetry(samples, replicaOfGpu ? { replicaOfGpu } : {}),
       samples: downsample(samples, TELEMETRY_SAVED_POINTS_MAX),
     },
   };
