@@ -7,6 +7,7 @@ import { UsageError } from './cli/args.js';
 import { EXIT_FAILED, EXIT_USAGE, type CommandModule } from './cli/command.js';
 import { PresetError } from './config/load-preset.js';
 import { PACKAGE_ROOT } from './config/paths.js';
+import { processLiveScreen } from './cli/live-screen.js';
 
 const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   panscan: () => import('./commands/panscan.js'),
@@ -45,6 +46,11 @@ async function globalHelp(): Promise<string> {
 export async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined && process.stdin.isTTY && process.stdout.isTTY) {
+    const screen = processLiveScreen();
+    if (!screen.ok) {
+      process.stderr.write(`gemma-bench: the interactive app cannot draw here: ${screen.why}. Or use a command such as \`gemma-bench run\`, which prints plain progress lines (see \`gemma-bench --help\`).\n`);
+      return EXIT_USAGE;
+    }
     const { runInteractive } = await import('./app/interactive.js');
     return runInteractive();
   }

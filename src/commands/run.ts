@@ -4,6 +4,7 @@
 // interrupted and the exit code is 130 (SIGINT) or 143 (SIGTERM).
 import { flag, helpText, parseCommand, str, type CommandDef } from '../cli/args.js';
 import { EXIT_FAILED, EXIT_OK } from '../cli/command.js';
+import { processLiveScreen } from '../cli/live-screen.js';
 import { loadPreset } from '../config/load-preset.js';
 import type { LogFn } from '../engine/backend.js';
 import type { EngineEvent } from '../engine/events.js';
@@ -37,7 +38,8 @@ export async function run(argv: readonly string[]): Promise<number> {
   const preset = loadPreset(str(values, 'preset') ?? DEFAULT_PRESET);
   const r = resolveRunSettings(values, preset);
   const json = flag(values, 'json');
-  const dashboard = !json && !flag(values, 'no-tui') && process.stdout.isTTY === true && process.stdin.isTTY === true;
+  // Under CI (Ink would draw nothing live) or in a pipe: plain progress lines instead of the dashboard.
+  const dashboard = !json && !flag(values, 'no-tui') && processLiveScreen().ok;
   const presenter: Presenter = json ? ndjsonPresenter() : plainPresenter();
   const early: EngineEvent[] = [];
   const log: LogFn = (level, message) => {

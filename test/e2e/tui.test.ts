@@ -31,6 +31,9 @@ const hasTmux = spawnSync('tmux', ['-V'], { encoding: 'utf8' }).status === 0;
 const cli = join(REPO_ROOT, 'dist', 'src', 'cli.js');
 const launcher = join(REPO_ROOT, 'test', 'fixtures', 'ui', 'launch-interactive.mjs');
 
+/** Ink draws nothing live when CI is set (is-in-ci); the app under test gets a plain user's environment. */
+const NO_CI = 'env -u CI -u CONTINUOUS_INTEGRATION';
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
 const capture = () => tmux('capture-pane', '-p', '-t', 'tui');
@@ -104,7 +107,7 @@ test('the interactive app in a real terminal: run, watch, stop, list, compare, q
   if (!wired) t.diagnostic('dist/src/cli.js does not call runInteractive() yet: driving test/fixtures/ui/launch-interactive.mjs (the same app)');
   const started = Date.now();
 
-  tmux('new-session', '-d', '-s', 'tui', '-x', String(COLS), '-y', String(ROWS), `cd '${REPO_ROOT}' && GEMMA_BENCH_HOME='${home}' node '${program}'; echo "__EXIT__=$?"; sleep 120`);
+  tmux('new-session', '-d', '-s', 'tui', '-x', String(COLS), '-y', String(ROWS), `cd '${REPO_ROOT}' && ${NO_CI} GEMMA_BENCH_HOME='${home}' node '${program}'; echo "__EXIT__=$?"; sleep 120`);
 
   // Home: the built-in presets. The same key timing as below with nothing running, for reference.
   let s = await waitScreen(/▸ Preset[\s\S]*max-throughput/, 30_000, 'the home screen');
@@ -223,5 +226,35 @@ test('the interactive app in a real terminal: run, watch, stop, list, compare, q
     mkdirSync(SCREENS_DIR, { recursive: true });
     for (const [name, screen] of Object.entries(screens)) writeFileSync(join(SCREENS_DIR, `${name}.txt`), screen);
     t.diagnostic(`wrote ${Object.keys(screens).length} screens to ${SCREENS_DIR}`);
+  }
+});
+
+test('under CI on a real terminal: no blank live screen; the app says why and `run` prints plain progress', { timeout: 120_000 }, async (t) => {
+  if (!hasTmux) return t.skip('tmux is not installed (apt-get install -y tmux): the end-to-end TUI test needs a real terminal');
+  if (!existsSync(cli)) return t.skip('dist/src/cli.js is missing: run `npm run build` first');
+  const ciHome = mkdtempSync(join(tmpdir(), 'gemma-bench-tui-ci-'));
+  const inTerminal = async (session: string, args: string, re: RegExp, timeoutMs: number, what: string) => {
+    tmux('new-session', '-d', '-s', session, '-x', String(COLS), '-y', String(ROWS), `cd '${REPO_ROOT}' && CI=true GEMMA_BENCH_HOME='${ciHome}' node '${cli}' ${args}; echo "__EXIT__=$?"; sleep 60`);
+    const t0 = Date.now();
+    let last = '';
+    while (Date.now() - t0 < timeoutMs) {
+      last = tmux('capture-pane', '-p', '-J', '-S', '-200', '-t', session);
+      if (re.test(last)) return last;
+      await sleep(100);
+    }
+    assert.fail(`timed out after ${timeoutMs} ms waiting for ${what} (${re}); the screen was:\n${last}`);
+  };
+  try {
+    const app = await inTerminal('ci-app', '', /__EXIT__=\d+/, 30_000, 'the app to refuse');
+    assert.match(app, /the interactive app cannot draw here: CI is set in the environment/);
+    assert.match(app, /env -u CI/);
+    assert.match(app, /__EXIT__=2/);
+
+    const run = await inTerminal('ci-run', 'run --requests 2 --warmup 0 --max-new-tokens 2', /__EXIT__=\d+/, 90_000, 'the run to finish');
+    assert.match(run, /run \d{8}-\d{6}-balanced-\w+: preset balanced, onnx backend/);
+    assert.match(run, /status completed; run \S+ saved to /);
+    assert.match(run, /__EXIT__=0/);
+  } finally {
+    rmSync(ciHome, { recursive: true, force: true });
   }
 });

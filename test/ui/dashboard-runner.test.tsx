@@ -1,6 +1,7 @@
 // presentWithDashboard (the lead's wire-up for `gemma-bench run` on a terminal): draws the stream, calls onStop
 // on q and on every Ctrl-C, resolves once the stream has ended with the final frame written, and survives a
 // stream that throws.
+import '../helpers/no-ci.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
@@ -72,17 +73,21 @@ test('draws the run live, q and Ctrl-C reach onStop, resolves after the final fr
   let stops = 0;
   let done = false;
   const p = presentWithDashboard(stream, () => stops++, opts).then(() => (done = true));
-  await waitFor(() => assert.match(stdout.text(), /E2E +\d/));
-  assert.match(stdout.text(), /gemma3-tiny, random weights: speed only/);
-  await tick();
-  stdin.send('q');
-  await waitFor(() => assert.equal(stops, 1));
-  await tick();
-  stdin.send(KEYS.ctrlC);
-  await waitFor(() => assert.equal(stops, 2));
-  assert.equal(done, false);
-  release();
-  await p;
+  try {
+    await waitFor(() => assert.match(stdout.text(), /E2E +\d/));
+    assert.match(stdout.text(), /gemma3-tiny, random weights: speed only/);
+    await tick();
+    stdin.send('q');
+    await waitFor(() => assert.equal(stops, 1));
+    await tick();
+    stdin.send(KEYS.ctrlC);
+    await waitFor(() => assert.equal(stops, 2));
+    assert.equal(done, false);
+  } finally {
+    // Even when an assertion failed: let the stream end so Ink unmounts and the test process can exit.
+    release();
+    await p;
+  }
   assert.match(stdout.text(), /Run 20261125-142812-balanced-90d5 completed, saved to/);
 });
 
