@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 const BENCHES: Array<[string, string[]]> = [
   ['panscan', ['--reps', '11']],
+  ['float16', []],
   ['harness', []],
   ['tiny-model', []],
 ];

@@ -1,17 +1,50 @@
 // Greedy generation for one micro-batch on the three onnx-community Gemma 3 graphs: vision encoder over every
 // entry of every request -> token embeddings -> image features scattered into the image-soft-token positions ->
 // prefill -> decode with the KV cache for exactly maxNewTokens (EOS ignored so runs compare). Each token is
-// stamped as soon as its argmax is known. Requests are left-padded to a common length.
+// stamped as soon as its argmax is known. Requests are left-padded to a common length. Float I/O follows each
+// graph's declared element type (float32, or float16 in fp16 exports), converting only where two graphs disagree.
 import * as ort from 'onnxruntime-node';
 import { nowMs } from '../../clock.js';
+import { argmax, convertFloats, toFloat16, type FloatData, type FloatType } from './float16.js';
 import type { DecoderShape } from './protocol.js';
+
+/** The float element type of each tensor generate.ts passes between graphs. */
+export interface FloatIoTypes {
+  readonly pixelValues: FloatType;
+  readonly imageFeatures: FloatType;
+  readonly embedsOut: FloatType;
+  readonly embedsIn: FloatType;
+  readonly pastKv: FloatType;
+  readonly logits: FloatType;
+}
 
 export interface OnnxSessions {
   readonly vision: ort.InferenceSession;
   readonly embed: ort.InferenceSession;
   readonly decoder: ort.InferenceSession;
   readonly hasLogitsToKeep: boolean;
+  readonly io: FloatIoTypes;
 }
+
+type Meta = readonly ort.InferenceSession.ValueMetadata[];
+const floatTypeOf = (meta: Meta, name: string): FloatType => {
+  const m = meta.find((x) => x.name === name);
+  return m?.isTensor && m.type === 'float16' ? 'float16' : 'float32';
+};
+
+/** Reads the element types from the sessions' metadata (float32 where a graph does not say). */
+export function floatIoTypes(vision: ort.InferenceSession, embed: ort.InferenceSession, decoder: ort.InferenceSession): FloatIoTypes {
+  return {
+    pixelValues: floatTypeOf(vision.inputMetadata, 'pixel_values'),
+    imageFeatures: floatTypeOf(vision.outputMetadata, 'image_features'),
+    embedsOut: floatTypeOf(embed.outputMetadata, 'inputs_embeds'),
+    embedsIn: floatTypeOf(decoder.inputMetadata, 'inputs_embeds'),
+    pastKv: floatTypeOf(decoder.inputMetadata, 'past_key_values.0.key'),
+    logits: floatTypeOf(decoder.outputMetadata, 'logits'),
+  };
+}
+
+const newFloats = (type: FloatType, n: number): FloatData => (type === 'float16' ? new Uint16Array(n) : new Float32Array(n));
 
 export interface GenerationInput {
   /** [entries, 3, 896, 896] for this request. */
@@ -43,6 +76,14 @@ function concatPixels(inputs: readonly GenerationInput[], elements: number): Flo
   return out;
 }
 
+function floatTensor(type: FloatType, data: FloatData, dims: readonly number[]): ort.Tensor {
+  return type === 'float16' ? new ort.Tensor('float16', data as Uint16Array, dims) : new ort.Tensor('float32', data as Float32Array, dims);
+}
+
+function emptyKv(type: FloatType, b: number, shape: DecoderShape): ort.Tensor {
+  return floatTensor(type, newFloats(type, 0), [b, shape.numKeyValueHeads, 0, shape.headDim]);
+}
+
 export async function generateBatch(s: OnnxSessions, shape: DecoderShape, inputs: readonly GenerationInput[], maxNewTokens: number, visionChunk = VISION_CHUNK_ENTRIES): Promise<GenerationOutput> {
   const b = inputs.length;
   // Vision over all entries of the batch, in request order (features are consumed in that order), in chunks
@@ -50,15 +91,19 @@ export async function generateBatch(s: OnnxSessions, shape: DecoderShape, inputs
   const totalEntries = inputs.reduce((n, x) => n + x.entries, 0);
   const entryElems = 3 * ENTRY_PX * ENTRY_PX;
   const H = shape.hiddenSize;
-  const features = new Float32Array(totalEntries * 256 * H);
+  const io = s.io;
+  // Features are kept in the decoder's embedding type, ready to be scattered into the prompt embeddings.
+  const features = newFloats(io.embedsIn, totalEntries * 256 * H);
   const tVision = nowMs();
   if (totalEntries > 0) {
     const all = b === 1 ? inputs[0].pixelValues.subarray(0, totalEntries * entryElems) : concatPixels(inputs, totalEntries * entryElems);
     for (let start = 0; start < totalEntries; start += visionChunk) {
       const n = Math.min(visionChunk, totalEntries - start);
       const chunk = all.subarray(start * entryElems, (start + n) * entryElems);
-      const out = await s.vision.run({ pixel_values: new ort.Tensor('float32', chunk, [n, 3, ENTRY_PX, ENTRY_PX]) });
-      features.set(out.image_features.data as Float32Array, start * 256 * H);
+      const pixels = io.pixelValues === 'float16' ? new ort.Tensor('float16', toFloat16(chunk), [n, 3, ENTRY_PX, ENTRY_PX]) : new ort.Tensor('float32', chunk, [n, 3, ENTRY_PX, ENTRY_PX]);
+      const out = await s.vision.run({ pixel_values: pixels });
+      const feats = convertFloats(out.image_features.data as FloatData, io.imageFeatures, io.embedsIn);
+      (features as Float32Array).set(feats as Float32Array, start * 256 * H);
     }
   }
   const visionMs = nowMs() - tVision;
@@ -78,7 +123,7 @@ export async function generateBatch(s: OnnxSessions, shape: DecoderShape, inputs
     }
   }
   const eOut = await s.embed.run({ input_ids: new ort.Tensor('int64', ids, [b, L]) });
-  const embeds = eOut.inputs_embeds.data as Float32Array;
+  const embeds = convertFloats(eOut.inputs_embeds.data as FloatData, io.embedsOut, io.embedsIn) as Float32Array;
   // Scatter image features into the image-soft-token rows, request by request, entry by entry.
   let featRow = 0;
   for (let r = 0; r < b; r++) {
@@ -87,7 +132,7 @@ export async function generateBatch(s: OnnxSessions, shape: DecoderShape, inputs
     for (let t = 0; t < L; t++) {
       if (ids[r * L + t] !== BigInt(shape.imageTokenId)) continue;
       if (got === want) throw new Error(`request ${r}: more image tokens in the prompt than image features (${want})`);
-      embeds.set(features.subarray((featRow + got) * H, (featRow + got + 1) * H), (r * L + t) * H);
+      embeds.set((features as Float32Array).subarray((featRow + got) * H, (featRow + got + 1) * H), (r * L + t) * H);
       got++;
     }
     if (got !== want) throw new Error(`request ${r}: ${got} image tokens in the prompt but ${want} image features`);
@@ -98,10 +143,10 @@ export async function generateBatch(s: OnnxSessions, shape: DecoderShape, inputs
   const tokenTimes: number[] = [];
   let past: Record<string, ort.Tensor> = {};
   for (let l = 0; l < shape.numLayers; l++) {
-    past[`past_key_values.${l}.key`] = new ort.Tensor('float32', new Float32Array(0), [b, shape.numKeyValueHeads, 0, shape.headDim]);
-    past[`past_key_values.${l}.value`] = new ort.Tensor('float32', new Float32Array(0), [b, shape.numKeyValueHeads, 0, shape.headDim]);
+    past[`past_key_values.${l}.key`] = emptyKv(io.pastKv, b, shape);
+    past[`past_key_values.${l}.value`] = emptyKv(io.pastKv, b, shape);
   }
-  let stepEmbeds: ort.Tensor = new ort.Tensor('float32', embeds, [b, L, H]);
+  let stepEmbeds: ort.Tensor = floatTensor(io.embedsIn, embeds, [b, L, H]);
   let stepMask = mask;
   let stepPos = new ort.Tensor('int64', pos, [b, L]);
   let seqLen = L;
@@ -117,19 +162,10 @@ export async function generateBatch(s: OnnxSessions, shape: DecoderShape, inputs
     const out = await s.decoder.run(feeds);
     const logits = out.logits;
     const [, kept, vocab] = logits.dims as number[];
-    const data = logits.data as Float32Array;
+    const data = logits.data as FloatData;
     const next = new BigInt64Array(b);
     for (let r = 0; r < b; r++) {
-      const base = (r * kept + (kept - 1)) * vocab;
-      let best = 0;
-      let bestV = data[base];
-      for (let v = 1; v < vocab; v++) {
-        const x = data[base + v];
-        if (x > bestV) {
-          bestV = x;
-          best = v;
-        }
-      }
+      const best = argmax(data, io.logits, (r * kept + (kept - 1)) * vocab, vocab);
       tokenIds[r].push(best);
       next[r] = BigInt(best);
     }
@@ -143,7 +179,7 @@ export async function generateBatch(s: OnnxSessions, shape: DecoderShape, inputs
     }
     past = nextPast;
     const e = await s.embed.run({ input_ids: new ort.Tensor('int64', next, [b, 1]) });
-    stepEmbeds = e.inputs_embeds;
+    stepEmbeds = io.embedsOut === io.embedsIn ? e.inputs_embeds : floatTensor(io.embedsIn, convertFloats(e.inputs_embeds.data as FloatData, io.embedsOut, io.embedsIn), [b, 1, H]);
     const grown = new BigInt64Array(b * (seqLen + 1));
     for (let r = 0; r < b; r++) {
       grown.set(stepMask.subarray(r * seqLen, (r + 1) * seqLen), r * (seqLen + 1));

@@ -10,7 +10,7 @@ import { preprocessFile, type PreprocessedImage } from '../../../panscan/preproc
 import { gemmaTokenizer } from '../../../panscan/tokenizer.js';
 import { failedResult, type InferRequest, type InferResult } from '../../backend.js';
 import { nowMs } from '../../clock.js';
-import { generateBatch, type OnnxSessions } from './generate.js';
+import { floatIoTypes, generateBatch, type OnnxSessions } from './generate.js';
 import type { MainToWorker, WorkerInit, WorkerToMain } from './protocol.js';
 
 if (!parentPort) throw new Error('onnx worker must run in a worker thread');
@@ -58,13 +58,16 @@ async function start(m: WorkerInit): Promise<void> {
       ort.InferenceSession.create(m.files.embedTokens, opts),
       ort.InferenceSession.create(m.files.decoder, opts),
     ]);
-    sessions = { vision, embed, decoder, hasLogitsToKeep: decoder.inputNames.includes('num_logits_to_keep') };
+    sessions = { vision, embed, decoder, hasLogitsToKeep: decoder.inputNames.includes('num_logits_to_keep'), io: floatIoTypes(vision, embed, decoder) };
     gemmaTokenizer(); // load the vocabulary now, not inside the first request's timing
     const io = (graph: GraphIoInfo['graph'], file: string, s: ort.InferenceSession): GraphIoInfo => ({
       graph,
       file,
       inputNames: [...s.inputNames],
       outputNames: [...s.outputNames],
+      // Element types too, so the layout check can name a graph whose I/O is neither float32 nor float16.
+      inputMetadata: s.inputMetadata.map(plainMeta),
+      outputMetadata: s.outputMetadata.map(plainMeta),
     });
     send({
       type: 'ready',
@@ -75,6 +78,11 @@ async function start(m: WorkerInit): Promise<void> {
   } catch (err) {
     send({ type: 'fatal', message: (err as Error).message });
   }
+}
+
+/** Structured-clone-safe metadata (the session's objects may carry more than the layout check reads). */
+function plainMeta(m: ort.InferenceSession.ValueMetadata): { name: string; isTensor: boolean; type?: string } {
+  return m.isTensor ? { name: m.name, isTensor: true, type: m.type } : { name: m.name, isTensor: false };
 }
 
 async function inferBatch(batchId: number, requests: readonly InferRequest[]): Promise<void> {

@@ -10,11 +10,12 @@ import * as ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
 import sharp from 'sharp';
 import { OnnxBackend, FAULT_ENV } from '../../../../src/engine/backends/onnx/index.js';
-import { generateBatch, type OnnxSessions } from '../../../../src/engine/backends/onnx/generate.js';
+import { floatIoTypes, generateBatch, type OnnxSessions } from '../../../../src/engine/backends/onnx/generate.js';
 import { resolveOnnxModel, ModelDirError } from '../../../../src/engine/backends/onnx/model-dir.js';
 import type { InferRequest, Replica } from '../../../../src/engine/backend.js';
 import { encode, promptInputIds } from '../../../../src/panscan/tokenizer.js';
 import { HF_PANSCAN_DEFAULTS } from '../../../../src/panscan/types.js';
+import { withFloat16Io } from '../../../helpers/float16-io.js';
 
 const { onnx } = onnxProto;
 const home = mkdtempSync(join(tmpdir(), 'gb-onnx-'));
@@ -101,7 +102,7 @@ test('a bad image fails its own request and not its batch-mate', async () => {
 test('greedy decoding with the KV cache equals re-running the full sequence, for a padded batch', async () => {
   const opts = { intraOpNumThreads: 1 };
   const [vision, embed, decoder] = await Promise.all(['vision_encoder', 'embed_tokens', 'decoder_model_merged'].map((g) => ort.InferenceSession.create(join(modelDir, `${g}.onnx`), opts)));
-  const s: OnnxSessions = { vision, embed, decoder, hasLogitsToKeep: decoder.inputNames.includes('num_logits_to_keep') };
+  const s: OnnxSessions = { vision, embed, decoder, hasLogitsToKeep: decoder.inputNames.includes('num_logits_to_keep'), io: floatIoTypes(vision, embed, decoder) };
   const shape = { numLayers: 6, numKeyValueHeads: 2, headDim: 16, hiddenSize: 64, imageTokenId: 262144, padTokenId: 0 };
   const prompts = [encode('<bos><start_of_turn>user\nWrite a long story about a receipt.<end_of_turn>\n<start_of_turn>model\n'), encode('<bos>Hi')];
   const steps = 5;
@@ -132,6 +133,51 @@ test('greedy decoding with the KV cache equals re-running the full sequence, for
   }
   assert.ok(new Set(cached.tokenIds[0]).size > 1, 'the text prompt yields varied tokens, so the comparison means something');
   await Promise.all([vision.release(), embed.release(), decoder.release()]);
+});
+
+test('an fp16 export (float16 pixel values, embeddings, KV cache and logits) runs through the same loop', async () => {
+  // The tiny model's graphs with float16 I/O, under the export's file names, chosen with variant "fp16".
+  const dir = join(home, 'fp16-model');
+  mkdirSync(join(dir, 'onnx'), { recursive: true });
+  copyFileSync(join(modelDir, 'config.json'), join(dir, 'config.json'));
+  for (const g of ['vision_encoder', 'embed_tokens', 'decoder_model_merged']) {
+    writeFileSync(join(dir, 'onnx', `${g}_fp16.onnx`), withFloat16Io(readFileSync(join(modelDir, `${g}.onnx`))));
+  }
+  const opts = { intraOpNumThreads: 1 };
+  const open = (d: string, suffix: string) => Promise.all(['vision_encoder', 'embed_tokens', 'decoder_model_merged'].map((g) => ort.InferenceSession.create(join(d, `${g}${suffix}.onnx`), opts)));
+  const [v16, e16, d16] = await open(join(dir, 'onnx'), '_fp16');
+  const [v32, e32, d32] = await open(modelDir, '');
+  const io16 = floatIoTypes(v16, e16, d16);
+  assert.deepEqual(Object.values(io16), Array(6).fill('float16'));
+  assert.deepEqual(Object.values(floatIoTypes(v32, e32, d32)), Array(6).fill('float32'));
+
+  // Same greedy tokens as float32 on a text prompt: rounding the interface to fp16 must not change the argmax
+  // of this model over a few steps (it would if a float16 buffer were read as float32 or the cache mis-typed).
+  const shape = { numLayers: 6, numKeyValueHeads: 2, headDim: 16, hiddenSize: 64, imageTokenId: 262144, padTokenId: 0 };
+  const prompts = [encode('<bos><start_of_turn>user\nWrite a long story about a receipt.<end_of_turn>\n<start_of_turn>model\n'), encode('<bos>Hi')];
+  const text = prompts.map((ids) => ({ pixelValues: new Float32Array(0), entries: 0, inputIds: ids }));
+  const keep = (d: ort.InferenceSession) => d.inputNames.includes('num_logits_to_keep');
+  const t16 = await generateBatch({ vision: v16, embed: e16, decoder: d16, hasLogitsToKeep: keep(d16), io: io16 }, shape, text, 6);
+  const t32 = await generateBatch({ vision: v32, embed: e32, decoder: d32, hasLogitsToKeep: keep(d32), io: floatIoTypes(v32, e32, d32) }, shape, text, 6);
+  assert.deepEqual(t16.tokenIds, t32.tokenIds);
+  assert.ok(new Set(t32.tokenIds[0]).size > 1, 'varied tokens, so the comparison means something');
+  await Promise.all([v16, e16, d16, v32, e32, d32].map((x) => x.release()));
+
+  // And a real request with crops through the backend, chosen the way a user would (--variant fp16).
+  const b = await OnnxBackend.create({ model: dir, variant: 'fp16', threads: 1, log: quiet, env });
+  assert.equal(b.model().details?.variant, '_fp16');
+  const [r16] = await b.start({ replicas: 1, gpusPerReplica: 1, log: quiet });
+  try {
+    const [res] = await r16.infer([request(40, tall, 4)]);
+    assert.equal(res.ok, true, res.error ?? '');
+    assert.equal(res.crops, 3);
+    assert.equal(res.outputTokens, 4);
+    assert.ok(res.visionMs! > 0);
+    const [ref] = await replica.infer([request(41, tall, 4)]);
+    assert.deepEqual(res.tokenIds, ref.tokenIds);
+  } finally {
+    await r16.close();
+  }
 });
 
 test('a model directory with a wrong input name is refused with a message naming it', async () => {
