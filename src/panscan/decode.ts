@@ -9,6 +9,9 @@
 //  - GIF with transparency: Pillow keeps the transparent *palette index*, so convert("RGB") shows that palette
 //    entry's colour; libvips gives (0,0,0,0) there. We read frame 0's palette and transparent index from the GIF
 //    and put that colour back where alpha is 0.
+//  - GIF whose first frame is smaller than its logical screen: Pillow fills the uncovered area with palette
+//    index 0 (or the transparent index); libvips leaves black there when the GIF has no transparency, so we
+//    fill it with Pillow's colour.
 //  - CMYK (JPEG, TIFF): libvips gives the raw channels already in Pillow's polarity (Adobe-inverted for JPEG);
 //    we then apply Pillow's own Convert.c cmyk2rgb formula, never an ICC transform.
 //  - Embedded ICC profiles: ignored (`ignoreIcc`), as Pillow's convert("RGB") ignores them.
@@ -182,6 +185,7 @@ export async function decodeImage(bytes: Buffer, opts: DecodeOptions = {}, file?
     }
     const { data, info } = await pending;
     checkShape(info, 3);
+    if (meta.format === 'gif') fillOutsideGifFrame(data, info.width, info.height, bytes);
     return { data: opts.shared === true ? copyToShared(data) : data, width: info.width, height: info.height, format, sourceMode };
   } catch (err) {
     if (err instanceof ImageDecodeError || err instanceof SharpContractError) throw err;
@@ -243,7 +247,7 @@ function cmykLut(): Uint8Array {
 async function decodeGifWithAlpha(image: Sharp, bytes: Buffer, shared: boolean, sourceMode: string): Promise<DecodedImage> {
   const { data, info } = await image.toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
   checkShape(info, 4);
-  const [fr, fg, fb] = gifTransparentColour(bytes);
+  const [fr, fg, fb] = gifFirstFrame(bytes).fill;
   const out = allocate(info.width * info.height * 3, shared);
   for (let i = 0, o = 0; o < out.length; i += 4, o += 3) {
     const opaque = data[i + 3] !== 0;
@@ -254,13 +258,21 @@ async function decodeGifWithAlpha(image: Sharp, bytes: Buffer, shared: boolean, 
   return { data: out, width: info.width, height: info.height, format: 'gif', sourceMode };
 }
 
+interface GifFirstFrame {
+  /** The colour Pillow shows for frame 0's transparent pixels and for the screen outside frame 0. */
+  readonly fill: [number, number, number];
+  /** Frame 0's rectangle on the logical screen: left, top, width, height (undefined when unreadable). */
+  readonly rect?: readonly [number, number, number, number];
+}
+
 /**
- * The colour Pillow shows for frame 0's transparent pixels: entry `transparency` of frame 0's palette (local
- * colour table, else global). Without a transparency index Pillow fills uncovered pixels with index 0.
- * Pillow's palettes start as a gray ramp, so an index past the end of a short table reads as (i, i, i).
+ * Frame 0 of a GIF as Pillow 9.4 composes it: the fill is entry `transparency` of frame 0's palette (local
+ * colour table, else global), or entry 0 without a transparency index, and it covers the screen outside the
+ * frame. Pillow's palettes start as a gray ramp, so an index past the end of a short table reads as (i, i, i).
  */
-function gifTransparentColour(b: Buffer): [number, number, number] {
+function gifFirstFrame(b: Buffer): GifFirstFrame {
   let pos = 13;
+  let rect: GifFirstFrame['rect'];
   let palette: [number, number] | undefined; // [start, end) byte offsets
   let transparent: number | undefined;
   if (b.length >= 13 && (b[10] & 0x80) !== 0) {
@@ -278,6 +290,7 @@ function gifTransparentColour(b: Buffer): [number, number, number] {
       while (pos < b.length && b[pos] !== 0) pos += b[pos] + 1; // data sub-blocks
       pos += 1;
     } else if (block === 0x2c) {
+      if (pos + 9 < b.length) rect = [b.readUInt16LE(pos + 1), b.readUInt16LE(pos + 3), b.readUInt16LE(pos + 5), b.readUInt16LE(pos + 7)];
       const packed = b[pos + 9];
       if ((packed & 0x80) !== 0) palette = [pos + 10, pos + 10 + (3 << ((packed & 7) + 1))];
       break;
@@ -287,8 +300,29 @@ function gifTransparentColour(b: Buffer): [number, number, number] {
   }
   const index = transparent ?? 0;
   const at = palette ? palette[0] + 3 * index : -1;
-  if (palette && at + 2 < palette[1] && at + 2 < b.length) return [b[at], b[at + 1], b[at + 2]];
-  return [index, index, index];
+  const fill: [number, number, number] = palette && at + 2 < palette[1] && at + 2 < b.length ? [b[at], b[at + 1], b[at + 2]] : [index, index, index];
+  return rect ? { fill, rect } : { fill };
+}
+
+/** Paints the screen outside frame 0 (RGB, in place) with Pillow's fill, when the frame does not cover it. */
+function fillOutsideGifFrame(rgb: Uint8Array, width: number, height: number, bytes: Buffer): void {
+  const { fill, rect } = gifFirstFrame(bytes);
+  if (!rect) return;
+  const x0 = Math.min(rect[0], width);
+  const y0 = Math.min(rect[1], height);
+  const x1 = Math.min(rect[0] + rect[2], width);
+  const y1 = Math.min(rect[1] + rect[3], height);
+  if (x0 === 0 && y0 === 0 && x1 === width && y1 === height) return;
+  for (let y = 0; y < height; y++) {
+    const inside = y >= y0 && y < y1;
+    for (let x = 0; x < width; x++) {
+      if (inside && x >= x0 && x < x1) continue;
+      const o = (y * width + x) * 3;
+      rgb[o] = fill[0];
+      rgb[o + 1] = fill[1];
+      rgb[o + 2] = fill[2];
+    }
+  }
 }
 
 // ---- helpers -----------------------------------------------------------------------------------------------
