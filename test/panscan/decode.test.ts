@@ -7,11 +7,13 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { decodeImage, decodeImageFile, ImageDecodeError, readImageFile, type DecodedImage } from '../../src/panscan/decode.js';
 import { DEFAULT_PIXEL_LIMIT } from '../../src/panscan/types.js';
+import { asNobodyOptions, isRoot, nobodyCannotRun } from '../helpers/nobody.js';
 
 // Compiled to dist/test/panscan/, so the sources are three levels up.
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -408,14 +410,22 @@ test('zero-byte file and empty buffer', async () => {
 });
 
 test('unreadable file (permission denied)', async (t) => {
-  if (process.getuid?.() === 0) {
-    t.skip('running as root, which can read any file');
-    return;
-  }
   const path = await scratchFile('secret.png', 'x');
   await chmod(path, 0o000);
-  const err = await rejectsWith(readImageFile(path), 'unreadable');
-  assert.match(err.message, /permission denied/);
+  if (!isRoot()) {
+    const err = await rejectsWith(readImageFile(path), 'unreadable');
+    assert.match(err.message, /permission denied/);
+    return;
+  }
+  // Root reads any file: read it as user nobody, in a child, through the same function.
+  const cannot = nobodyCannotRun();
+  if (cannot) return t.skip(cannot);
+  await chmod(join(path, '..'), 0o755);
+  const decodeModule = join(REPO_ROOT, 'dist', 'src', 'panscan', 'decode.js');
+  const code = `import(${JSON.stringify(decodeModule)}).then((m) => m.readImageFile(${JSON.stringify(path)})).then(() => console.log('read'), (e) => console.log(e.name, e.reason, e.message))`;
+  const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', ...asNobodyOptions() });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^ImageDecodeError unreadable .*secret\.png.*permission denied/);
 });
 
 test('truncated PNG (first half of a valid one)', async () => {
