@@ -52,7 +52,7 @@ export function plainPresenter(err: NodeJS.WritableStream = process.stderr, out:
           const s = e.snapshot;
           const done = s.completed + s.failed + s.cancelled + s.warmupDone;
           err.write(
-            `  [${fmtDuration(e.at / 1000)}] ${done}${planned !== null ? `/${planned}` : ''} done, ${e.inFlight} in flight` +
+            `  [${fmtDuration(e.at / 1000)}] ${done}${planned !== null ? `/${planned}` : ''} done, ${e.inFlight} in flight${e.queued ? `, ${e.queued} queued` : ''}` +
               `${s.failed ? `, ${s.failed} failed` : ''} | ${fmtRate(s.throughputReqS, 'req/s')} ${fmtRate(s.outputTokensPerS, 'tok/s')}` +
               ` | e2e p50 ${fmtMs(s.metrics.e2eMs.p50)} p95 ${fmtMs(s.metrics.e2eMs.p95)} | ttft p50 ${fmtMs(s.metrics.ttftMs.p50)}` +
               `${e.etaS !== null ? ` | eta ${fmtDuration(e.etaS)}` : ''}\n`,
