@@ -9,6 +9,7 @@ import { runsDir } from '../config/paths.js';
 import { LATENCY_METRICS, type RunFile } from '../engine/types.js';
 import { cropsMean, METRIC_LABELS, modelLabel, pointLabel, runDurationS } from '../store/describe.js';
 import { runsToCsv, runsToJson, runToJson, runToMarkdown } from '../store/export.js';
+import { describeSlo, goodput, parseGoodputSpec, type GoodputSlo } from '../store/goodput.js';
 import { listRuns, removeRun, resolveRunOrGroup, resolveTarget, StoreError, type RunListEntry } from '../store/run-store.js';
 import { fmtCount, fmtDuration, fmtMs, fmtRate, padTable, sig3 } from '../util/format.js';
 
@@ -55,8 +56,11 @@ const listDef: CommandDef = {
 const showDef: CommandDef = {
   name: 'runs show',
   summary: 'show one saved run',
-  usage: 'ID [--json]',
-  options: { json: { type: 'boolean', description: 'print the run file as saved (JSON)' } },
+  usage: 'ID [--goodput SLOS] [--json]',
+  options: {
+    goodput: { type: 'string', placeholder: 'SLOS', description: 'also report goodput under these SLOs, e.g. ttft:500,tpot:50,e2e:3000 (ms; not with --json)' },
+    json: { type: 'boolean', description: 'print the run file as saved (JSON)' },
+  },
   details: ID_HELP,
 };
 
@@ -156,8 +160,13 @@ export function renderRunList(entries: readonly RunListEntry[], dir: string): st
   return lines.join('\n') + '\n';
 }
 
+function goodputLine(run: RunFile, slo: GoodputSlo): string {
+  const g = goodput(run, slo);
+  return `Goodput:   ${fmtRate(g.goodputReqS, 'req/s')} within ${describeSlo(slo)}: ${g.good} of ${g.finished} finished measured requests${g.goodPct === null ? '' : ` (${sig3(g.goodPct, 1)}%)`}`;
+}
+
 /** The `runs show` text report. */
-export function renderRunText(run: RunFile): string {
+export function renderRunText(run: RunFile, slo?: GoodputSlo): string {
   const s = run.summary;
   const ps = run.preset.panScan;
   const st = run.settings;
@@ -174,6 +183,7 @@ export function renderRunText(run: RunFile): string {
     `Workload:  ${run.workload.source}, ${run.workload.images.length} images x ${run.workload.prompts.length} prompts`,
     `Requests:  ${s.completed} completed, ${s.failed} failed, ${s.cancelled} cancelled, ${s.warmup} warmup (excluded)`,
     `Rates:     ${fmtRate(s.throughputReqS, 'req/s')}, ${fmtRate(s.outputTokensPerS, 'output tok/s')}, ${fmtRate(s.tokensPerSMean, 'tok/s per request (mean)')} over ${fmtDuration(s.measuredWallS)} measured`,
+    ...(slo ? [goodputLine(run, slo)] : []),
     `Crops:     ${Object.entries(s.cropsHistogram).map(([k, n]) => `${k}: ${n}`).join(', ') || '-'} (mean ${cropsMean(s) === null ? '-' : sig3(cropsMean(s)!, 2)})`,
     '',
   );
@@ -230,11 +240,14 @@ async function show(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parseCommand(showDef, argv);
   if (flag(values, 'help')) return help(showDef);
   const id = oneId(showDef, positionals);
+  const sloSpec = str(values, 'goodput');
+  if (sloSpec !== undefined && flag(values, 'json')) throw new UsageError('runs show --json prints the run file as saved; drop --goodput, or drop --json for the report with goodput.');
+  const slo = sloSpec !== undefined ? parseGoodputSpec(sloSpec) : undefined;
   const r = await fromStore(() => resolveRunOrGroup(id));
   if (r.kind === 'group') {
     throw new UsageError(`"${id}" is a sweep group of ${r.runs.length} runs; show one of them (${r.runs.map((x) => x.id).join(', ')}), or \`gemma-bench compare ${id}\`.`);
   }
-  await writeStdout(flag(values, 'json') ? runToJson(r.run) : renderRunText(r.run));
+  await writeStdout(flag(values, 'json') ? runToJson(r.run) : renderRunText(r.run, slo));
   return EXIT_OK;
 }
 

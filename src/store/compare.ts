@@ -4,10 +4,11 @@
 import type { RunFile } from '../engine/types.js';
 import { fmtCount, fmtDelta, fmtMs, fmtRate, padTable, sig3, NONE } from '../util/format.js';
 import { cropsMean, modelLabel, pointLabel } from './describe.js';
+import { describeSlo, goodput, type GoodputSlo } from './goodput.js';
 
 /** lower: smaller is better; higher: bigger is better; none: no better or worse (counts, workload facts). */
 export type Direction = 'lower' | 'higher' | 'none';
-export type RowUnit = 'ms' | 'req/s' | 'tok/s' | 'count' | 'crops';
+export type RowUnit = 'ms' | 'req/s' | 'tok/s' | 'count' | 'crops' | 'pct';
 
 export interface CompareColumn {
   readonly id: string;
@@ -120,10 +121,24 @@ function warningsFor(runs: readonly RunFile[]): string[] {
   return w;
 }
 
-/** Builds the comparison of `runs` (at least one); the first is the baseline every delta is taken against. */
-export function compareRuns(runs: readonly RunFile[]): CompareModel {
+/** Goodput rows under `slo`, computed from each run's records (placed after the throughput rows). */
+function goodputRows(slo: GoodputSlo): RowDef[] {
+  const what = describeSlo(slo);
+  return [
+    { key: 'goodput_req_s', label: `Goodput (${what})`, unit: 'req/s', direction: 'higher', get: (r) => goodput(r, slo).goodputReqS },
+    { key: 'good_pct', label: 'Within SLO', unit: 'pct', direction: 'higher', get: (r) => goodput(r, slo).goodPct },
+  ];
+}
+
+/**
+ * Builds the comparison of `runs` (at least one); the first is the baseline every delta is taken against. With
+ * `slo`, goodput rows are added after the throughput rows.
+ */
+export function compareRuns(runs: readonly RunFile[], opts: { slo?: GoodputSlo } = {}): CompareModel {
   if (runs.length === 0) throw new Error('compareRuns needs at least one run');
-  const rows = COMPARE_ROWS.map((def): CompareRow => {
+  const defs = [...COMPARE_ROWS];
+  if (opts.slo) defs.splice(defs.findIndex((d) => d.key === 'tokens_per_s_mean') + 1, 0, ...goodputRows(opts.slo));
+  const rows = defs.map((def): CompareRow => {
     const values = runs.map(def.get);
     const best = bestFlags(values, def.direction);
     const base = values[0];
@@ -149,6 +164,8 @@ export function formatCompareValue(unit: RowUnit, v: number | null): string {
       return fmtCount(v);
     case 'crops':
       return v === null ? NONE : sig3(v, 2);
+    case 'pct':
+      return v === null ? NONE : `${sig3(v, 1)}%`;
   }
 }
 

@@ -21,12 +21,14 @@ export function unitValue(unit: RowUnit, v: number | null): string {
       return fmtCount(v);
     case 'crops':
       return v === null ? NONE : sig3(v, 2);
+    case 'pct':
+      return v === null ? NONE : sig3(v, 1);
   }
 }
 
 /** "E2E p50 (ms)", "Throughput (req/s)", "Completed (count)". */
 export function rowLabel(row: Pick<CompareRow, 'label' | 'unit'>): string {
-  return row.unit === 'crops' ? row.label : `${row.label} (${row.unit})`;
+  return row.unit === 'crops' ? row.label : `${row.label} (${row.unit === 'pct' ? '%' : row.unit})`;
 }
 
 /** One cell: `1846*` for a best baseline, `1900 (+2.9%)`, `1700* (-7.9%)`. */

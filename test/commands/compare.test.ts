@@ -96,3 +96,20 @@ test('compare errors: too few runs, unknown or ambiguous ids (exit 2), unreadabl
   assert.match(r.stdout, /Usage: gemma-bench compare ID ID\.\.\./);
   assert.match(r.stdout, /"cells": \[\{"value","delta","deltaPct","best"\}/);
 });
+
+test('--goodput: compare adds goodput rows and runs show a goodput line; a bad SLO is a usage error', async () => {
+  const h = await store();
+  const c = h.cli(['compare', A, B, '--goodput', 'ttft:400,e2e:3000']);
+  assert.equal(c.code, 0, c.stderr);
+  assert.match(c.stdout, /^Goodput \(TTFT <= 400 ms, E2E <= 3000 ms\) +[0-9.]+ req\/s/m);
+  assert.match(c.stdout, /^Within SLO +[0-9.]+%/m);
+  const s = h.cli(['runs', 'show', A, '--goodput', 'tpot:1000']);
+  assert.equal(s.code, 0, s.stderr);
+  assert.match(s.stdout, /^Goodput: +[0-9.]+ req\/s within TPOT <= 1000 ms: 24 of 24 finished measured requests \(100%\)$/m);
+  const bad = h.cli(['compare', A, B, '--goodput', 'latency:5']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /"latency:5" is not an SLO; write it as ttft:MS,tpot:MS,e2e:MS/);
+  const both = h.cli(['runs', 'show', A, '--goodput', 'ttft:1', '--json']);
+  assert.equal(both.code, 2);
+  assert.match(both.stderr, /drop --goodput, or drop --json/);
+});
