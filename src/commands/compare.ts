@@ -1,12 +1,11 @@
 // `gemma-bench compare ID ID...`: saved runs side by side, deltas against the first, the best of each row marked.
 // The table model comes from src/store/compare.ts (shared with the UI); this only resolves ids and prints.
-import { flag, helpText, parseCommand, str, UsageError, type CommandDef } from '../cli/args.js';
+import { flag, helpText, parseCommand, UsageError, type CommandDef } from '../cli/args.js';
 import { EXIT_OK } from '../cli/command.js';
 import type { RunFile } from '../engine/types.js';
 import { compareRuns, renderCompareText } from '../store/compare.js';
-import { parseGoodputSpec } from '../store/goodput.js';
 import { resolveRunOrGroup } from '../store/run-store.js';
-import { fromStore, writeStdout } from './runs.js';
+import { fromStore, goodputFlag, writeStdout } from './runs.js';
 
 export const command: CommandDef = {
   name: 'compare',
@@ -41,8 +40,7 @@ export async function run(argv: readonly string[]): Promise<number> {
     await writeStdout(helpText(command));
     return EXIT_OK;
   }
-  const sloSpec = str(values, 'goodput');
-  const slo = sloSpec !== undefined ? parseGoodputSpec(sloSpec) : undefined;
+  const slo = goodputFlag(values);
   if (positionals.length === 0) throw new UsageError('compare needs two or more run ids, or one sweep group id. `gemma-bench runs list` shows them.');
   const runs: RunFile[] = [];
   for (const p of positionals) {

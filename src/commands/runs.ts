@@ -3,7 +3,7 @@
 import { writeFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { flag, helpText, oneOf, parseCommand, str, UsageError, type CommandDef } from '../cli/args.js';
+import { flag, helpText, oneOf, parseCommand, str, UsageError, type CommandDef, type ParsedValues } from '../cli/args.js';
 import { EXIT_OK } from '../cli/command.js';
 import { runsDir } from '../config/paths.js';
 import { LATENCY_METRICS, type RunFile } from '../engine/types.js';
@@ -107,6 +107,12 @@ export async function fromStore<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 /** Writes to stdout and waits for it to flush; a closed pipe (`| head`) is not an error. */
+/** The SLOs of a `--goodput` flag (runs show, compare), parsed before any run is read; undefined without it. */
+export function goodputFlag(values: ParsedValues): GoodputSlo | undefined {
+  const spec = str(values, 'goodput');
+  return spec !== undefined ? parseGoodputSpec(spec) : undefined;
+}
+
 export function writeStdout(text: string): Promise<void> {
   return new Promise((resolve, reject) => {
     process.stdout.write(text, (err) => {
@@ -240,9 +246,8 @@ async function show(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parseCommand(showDef, argv);
   if (flag(values, 'help')) return help(showDef);
   const id = oneId(showDef, positionals);
-  const sloSpec = str(values, 'goodput');
-  if (sloSpec !== undefined && flag(values, 'json')) throw new UsageError('runs show --json prints the run file as saved; drop --goodput, or drop --json for the report with goodput.');
-  const slo = sloSpec !== undefined ? parseGoodputSpec(sloSpec) : undefined;
+  if (str(values, 'goodput') !== undefined && flag(values, 'json')) throw new UsageError('runs show --json prints the run file as saved; drop --goodput, or drop --json for the report with goodput.');
+  const slo = goodputFlag(values);
   const r = await fromStore(() => resolveRunOrGroup(id));
   if (r.kind === 'group') {
     throw new UsageError(`"${id}" is a sweep group of ${r.runs.length} runs; show one of them (${r.runs.map((x) => x.id).join(', ')}), or \`gemma-bench compare ${id}\`.`);

@@ -123,10 +123,12 @@ function warningsFor(runs: readonly RunFile[]): string[] {
 
 /** Goodput rows under `slo`, computed from each run's records (placed after the throughput rows). */
 function goodputRows(slo: GoodputSlo): RowDef[] {
-  const what = describeSlo(slo);
+  // Both rows read one pass over each run's records.
+  const byRun = new WeakMap<RunFile, ReturnType<typeof goodput>>();
+  const of = (r: RunFile) => byRun.get(r) ?? byRun.set(r, goodput(r, slo)).get(r)!;
   return [
-    { key: 'goodput_req_s', label: `Goodput (${what})`, unit: 'req/s', direction: 'higher', get: (r) => goodput(r, slo).goodputReqS },
-    { key: 'good_pct', label: 'Within SLO', unit: 'pct', direction: 'higher', get: (r) => goodput(r, slo).goodPct },
+    { key: 'goodput_req_s', label: `Goodput (${describeSlo(slo)})`, unit: 'req/s', direction: 'higher', get: (r) => of(r).goodputReqS },
+    { key: 'good_pct', label: 'Within SLO', unit: 'pct', direction: 'higher', get: (r) => of(r).goodPct },
   ];
 }
 
