@@ -36,7 +36,8 @@ const NO_CI = 'env -u CI -u CONTINUOUS_INTEGRATION';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
-const capture = () => tmux('capture-pane', '-p', '-t', 'tui');
+/** The visible screen of a session; with `scrollback`, also what scrolled off (lines joined as printed). */
+const capture = (session = 'tui', scrollback = false) => tmux('capture-pane', '-p', ...(scrollback ? ['-J', '-S', '-200'] : []), '-t', session);
 
 async function keys(...ks: string[]): Promise<void> {
   for (const k of ks) {
@@ -52,11 +53,11 @@ async function text(s: string): Promise<void> {
   }
 }
 
-async function waitScreen(re: RegExp, timeoutMs: number, what: string): Promise<string> {
+async function waitScreen(re: RegExp, timeoutMs: number, what: string, session = 'tui', scrollback = false): Promise<string> {
   const t0 = Date.now();
   let last = '';
   while (Date.now() - t0 < timeoutMs) {
-    last = capture();
+    last = capture(session, scrollback);
     if (re.test(last)) return last;
     await sleep(100);
   }
@@ -235,14 +236,7 @@ test('under CI on a real terminal: no blank live screen; the app says why and `r
   const ciHome = mkdtempSync(join(tmpdir(), 'gemma-bench-tui-ci-'));
   const inTerminal = async (session: string, args: string, re: RegExp, timeoutMs: number, what: string) => {
     tmux('new-session', '-d', '-s', session, '-x', String(COLS), '-y', String(ROWS), `cd '${REPO_ROOT}' && CI=true GEMMA_BENCH_HOME='${ciHome}' node '${cli}' ${args}; echo "__EXIT__=$?"; sleep 60`);
-    const t0 = Date.now();
-    let last = '';
-    while (Date.now() - t0 < timeoutMs) {
-      last = tmux('capture-pane', '-p', '-J', '-S', '-200', '-t', session);
-      if (re.test(last)) return last;
-      await sleep(100);
-    }
-    assert.fail(`timed out after ${timeoutMs} ms waiting for ${what} (${re}); the screen was:\n${last}`);
+    return waitScreen(re, timeoutMs, what, session, true);
   };
   try {
     const app = await inTerminal('ci-app', '', /__EXIT__=\d+/, 30_000, 'the app to refuse');

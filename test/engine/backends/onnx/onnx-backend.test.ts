@@ -33,6 +33,20 @@ async function noisyPng(file: string, w: number, h: number): Promise<void> {
   await sharp(px, { raw: { width: w, height: h, channels: 3 } }).png({ compressionLevel: 1 }).toFile(file);
 }
 
+/** The built-in tiny model's decoder shape (src/model/tiny-config.ts). */
+const shape = { numLayers: 6, numKeyValueHeads: 2, headDim: 16, hiddenSize: 64, imageTokenId: 262144, padTokenId: 0 };
+/** Text prompts, padded against each other in one batch: the random model's tokens vary on these. */
+const textPrompts = () => [encode('<bos><start_of_turn>user\nWrite a long story about a receipt.<end_of_turn>\n<start_of_turn>model\n'), encode('<bos>Hi')];
+
+const GRAPHS = ['vision_encoder', 'embed_tokens', 'decoder_model_merged'] as const;
+
+/** The three graphs of `dir` (file suffix e.g. "_fp16") as the generate loop takes them, on one thread. */
+async function openSessions(dir: string, suffix = ''): Promise<OnnxSessions> {
+  const [vision, embed, decoder] = await Promise.all(GRAPHS.map((g) => ort.InferenceSession.create(join(dir, `${g}${suffix}.onnx`), { intraOpNumThreads: 1 })));
+  return { vision, embed, decoder, hasLogitsToKeep: decoder.inputNames.includes('num_logits_to_keep'), io: floatIoTypes(vision, embed, decoder) };
+}
+const releaseSessions = (s: OnnxSessions) => Promise.all([s.vision.release(), s.embed.release(), s.decoder.release()]);
+
 const request = (id: number, imagePath: string, maxNewTokens: number): InferRequest => ({
   id,
   imagePath,
@@ -100,11 +114,9 @@ test('a bad image fails its own request and not its batch-mate', async () => {
 });
 
 test('greedy decoding with the KV cache equals re-running the full sequence, for a padded batch', async () => {
-  const opts = { intraOpNumThreads: 1 };
-  const [vision, embed, decoder] = await Promise.all(['vision_encoder', 'embed_tokens', 'decoder_model_merged'].map((g) => ort.InferenceSession.create(join(modelDir, `${g}.onnx`), opts)));
-  const s: OnnxSessions = { vision, embed, decoder, hasLogitsToKeep: decoder.inputNames.includes('num_logits_to_keep'), io: floatIoTypes(vision, embed, decoder) };
-  const shape = { numLayers: 6, numKeyValueHeads: 2, headDim: 16, hiddenSize: 64, imageTokenId: 262144, padTokenId: 0 };
-  const prompts = [encode('<bos><start_of_turn>user\nWrite a long story about a receipt.<end_of_turn>\n<start_of_turn>model\n'), encode('<bos>Hi')];
+  const s = await openSessions(modelDir);
+  const { embed, decoder } = s;
+  const prompts = textPrompts();
   const steps = 5;
   const cached = await generateBatch(s, shape, prompts.map((ids) => ({ pixelValues: new Float32Array(0), entries: 0, inputIds: ids })), steps);
   for (let r = 0; r < prompts.length; r++) {
@@ -132,7 +144,7 @@ test('greedy decoding with the KV cache equals re-running the full sequence, for
     assert.deepEqual(cached.tokenIds[r], full, `row ${r}`);
   }
   assert.ok(new Set(cached.tokenIds[0]).size > 1, 'the text prompt yields varied tokens, so the comparison means something');
-  await Promise.all([vision.release(), embed.release(), decoder.release()]);
+  await releaseSessions(s);
 });
 
 test('an fp16 export (float16 pixel values, embeddings, KV cache and logits) runs through the same loop', async () => {
@@ -140,28 +152,22 @@ test('an fp16 export (float16 pixel values, embeddings, KV cache and logits) run
   const dir = join(home, 'fp16-model');
   mkdirSync(join(dir, 'onnx'), { recursive: true });
   copyFileSync(join(modelDir, 'config.json'), join(dir, 'config.json'));
-  for (const g of ['vision_encoder', 'embed_tokens', 'decoder_model_merged']) {
+  for (const g of GRAPHS) {
     writeFileSync(join(dir, 'onnx', `${g}_fp16.onnx`), withFloat16Io(readFileSync(join(modelDir, `${g}.onnx`))));
   }
-  const opts = { intraOpNumThreads: 1 };
-  const open = (d: string, suffix: string) => Promise.all(['vision_encoder', 'embed_tokens', 'decoder_model_merged'].map((g) => ort.InferenceSession.create(join(d, `${g}${suffix}.onnx`), opts)));
-  const [v16, e16, d16] = await open(join(dir, 'onnx'), '_fp16');
-  const [v32, e32, d32] = await open(modelDir, '');
-  const io16 = floatIoTypes(v16, e16, d16);
-  assert.deepEqual(Object.values(io16), Array(6).fill('float16'));
-  assert.deepEqual(Object.values(floatIoTypes(v32, e32, d32)), Array(6).fill('float32'));
+  const s16 = await openSessions(join(dir, 'onnx'), '_fp16');
+  const s32 = await openSessions(modelDir);
+  assert.deepEqual(Object.values(s16.io), Array(6).fill('float16'));
+  assert.deepEqual(Object.values(s32.io), Array(6).fill('float32'));
 
   // Same greedy tokens as float32 on a text prompt: rounding the interface to fp16 must not change the argmax
   // of this model over a few steps (it would if a float16 buffer were read as float32 or the cache mis-typed).
-  const shape = { numLayers: 6, numKeyValueHeads: 2, headDim: 16, hiddenSize: 64, imageTokenId: 262144, padTokenId: 0 };
-  const prompts = [encode('<bos><start_of_turn>user\nWrite a long story about a receipt.<end_of_turn>\n<start_of_turn>model\n'), encode('<bos>Hi')];
-  const text = prompts.map((ids) => ({ pixelValues: new Float32Array(0), entries: 0, inputIds: ids }));
-  const keep = (d: ort.InferenceSession) => d.inputNames.includes('num_logits_to_keep');
-  const t16 = await generateBatch({ vision: v16, embed: e16, decoder: d16, hasLogitsToKeep: keep(d16), io: io16 }, shape, text, 6);
-  const t32 = await generateBatch({ vision: v32, embed: e32, decoder: d32, hasLogitsToKeep: keep(d32), io: floatIoTypes(v32, e32, d32) }, shape, text, 6);
+  const text = textPrompts().map((ids) => ({ pixelValues: new Float32Array(0), entries: 0, inputIds: ids }));
+  const t16 = await generateBatch(s16, shape, text, 6);
+  const t32 = await generateBatch(s32, shape, text, 6);
   assert.deepEqual(t16.tokenIds, t32.tokenIds);
   assert.ok(new Set(t32.tokenIds[0]).size > 1, 'varied tokens, so the comparison means something');
-  await Promise.all([v16, e16, d16, v32, e32, d32].map((x) => x.release()));
+  await Promise.all([releaseSessions(s16), releaseSessions(s32)]);
 
   // And a real request with crops through the backend, chosen the way a user would (--variant fp16).
   const b = await OnnxBackend.create({ model: dir, variant: 'fp16', threads: 1, log: quiet, env });
