@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildTinyModel } from '../src/model/build-tiny.js';
 import { TINY_CONFIG } from '../src/model/tiny-config.js';
+import { measure } from './timing.js';
 
 const PROMPT_TOKENS = 1073; // ~13 template + 4 x 258 image-block tokens + ~30 question tokens
 const args = process.argv.slice(2);
@@ -19,17 +20,10 @@ const reps = Number(argValue('--reps') ?? 5);
 const keepDir = argValue('--out');
 
 async function median(label: string, fn: () => Promise<unknown>): Promise<number> {
-  await fn(); // warm-up: first runs pay arena growth and page faults
-  const ms: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t = performance.now();
-    await fn();
-    ms.push(performance.now() - t);
-  }
-  ms.sort((a, b) => a - b);
-  const m = ms[Math.floor(ms.length / 2)];
-  console.log(`${label.padEnd(34)} median ${m.toFixed(1).padStart(7)} ms   (min ${ms[0].toFixed(1)}, max ${ms[ms.length - 1].toFixed(1)})`);
-  return m;
+  // One warm-up run: the first pays arena growth and page faults.
+  const t = await measure(reps, 1, fn);
+  console.log(`${label.padEnd(34)} median ${t.medianMs.toFixed(1).padStart(7)} ms   (min ${t.minMs.toFixed(1)}, max ${t.maxMs.toFixed(1)})`);
+  return t.medianMs;
 }
 
 async function main(): Promise<void> {

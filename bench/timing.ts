@@ -4,6 +4,7 @@
 export interface Stat {
   readonly medianMs: number;
   readonly minMs: number;
+  readonly maxMs: number;
 }
 
 export async function measure(reps: number, warmup: number, run: () => unknown): Promise<Stat> {
@@ -16,5 +17,5 @@ export async function measure(reps: number, warmup: number, run: () => unknown):
   }
   ts.sort((a, b) => a - b);
   const round = (v: number) => Math.round(v * 100) / 100;
-  return { medianMs: round(ts[ts.length >> 1]), minMs: round(ts[0]) };
+  return { medianMs: round(ts[ts.length >> 1]), minMs: round(ts[0]), maxMs: round(ts[ts.length - 1]) };
 }
