@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Preset } from '../src/config/preset-schema.js';
 import type { Backend, InferRequest, InferResult, Replica } from '../src/engine/backend.js';
-import { nowMs } from '../src/engine/clock.js';
-import { runBenchmark } from '../src/engine/run.js';
+import { nowMs } from '../src/util/clock.js';
+import { runBenchmark } from '../src/engine/run-benchmark.js';
 import type { RunSettings, Workload } from '../src/engine/types.js';
 import { loadPreset } from '../src/config/load-preset.js';
 

@@ -8,7 +8,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadPreset } from '../src/config/load-preset.js';
 import { OnnxBackend } from '../src/engine/backends/onnx/index.js';
-import { runBenchmark } from '../src/engine/run.js';
+import { runBenchmark } from '../src/engine/run-benchmark.js';
 import { ensureSyntheticSet } from '../src/engine/synthetic.js';
 import type { RunSettings, RunSummary } from '../src/engine/types.js';
 import { buildWorkload } from '../src/engine/workload.js';

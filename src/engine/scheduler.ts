@@ -4,7 +4,7 @@
 // dies fails its in-flight requests with the reason and the run goes on with the others; cancellation stops
 // issuing, cancels what is queued and gives in-flight work a grace period.
 import { failedResult, type InferRequest, type InferResult, type Replica } from './backend.js';
-import { nowMs } from './clock.js';
+import { nowMs } from '../util/clock.js';
 import { pickReplica, poissonGapMs, takeBatch, type BatchPolicy, type ReplicaLoad } from './dispatch.js';
 import { prng } from './synthetic.js';
 import type { RequestRecord } from './types.js';

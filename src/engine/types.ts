@@ -191,6 +191,6 @@ export interface RunFile {
   readonly workload: Workload;
   readonly requests: readonly RequestRecord[];
   readonly summary: RunSummary;
-  /** Per-GPU (or CPU) summaries and downsampled samples; shape owned by src/engine/telemetry. */
+  /** Per-GPU (or CPU) summaries and downsampled samples; shape owned by src/telemetry. */
   readonly telemetry: unknown;
 }

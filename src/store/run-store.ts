@@ -7,7 +7,7 @@ import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile, ty
 import { basename, join } from 'node:path';
 import { runsDir } from '../config/paths.js';
 import type { RunFile } from '../engine/types.js';
-import { modelLabel, type RunHeadline, type RunListBad, type RunListEntry, type RunListOk } from './describe.js';
+import { modelLabel, type RunHeadline, type RunListBad, type RunListEntry, type RunListOk } from '../report/describe.js';
 import { checkRunFile, RUN_ID_PATTERN } from './run-schema.js';
 
 export type StoreErrorKind = 'not-found' | 'ambiguous' | 'unreadable' | 'write' | 'remove' | 'read';

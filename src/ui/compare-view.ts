@@ -1,9 +1,9 @@
-// Turns a CompareModel (src/store/compare.ts) into the cells the compare screen's table draws: the unit in each
+// Turns a CompareModel (src/report/compare.ts) into the cells the compare screen's table draws: the unit in each
 // row label, values without units, the change against the baseline after each non-baseline value, and `*` on the
 // best value of each row. Also picks which run columns fit the width. Pure.
-import type { CompareModel, CompareRow, RowUnit } from '../store/compare.js';
-import { fmtCount, fmtDelta, NONE, sig3 } from '../util/format.js';
-import { msCell, rateCell, truncate } from './format.js';
+import type { CompareModel, CompareRow, RowUnit } from '../report/compare.js';
+import { fmtCount, fmtDelta, NONE, sig3 } from '../report/format.js';
+import { msCell, rateCell, truncate } from './cells.js';
 
 export const BEST_MARK = '*';
 /** Run column labels are cut to this many characters. */

@@ -2,7 +2,7 @@
 // comparison), unreadable files kept as their own items (listed, never hiding the others), and what a selection
 // stands for (the run ids to compare, export or delete). Pure.
 import type { RunGroup } from '../engine/types.js';
-import type { RunRow } from './controller.js';
+import type { RunRow } from './app-port.js';
 
 type OkRow = Extract<RunRow, { ok: true }>;
 type BadRow = Extract<RunRow, { ok: false }>;

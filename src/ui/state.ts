@@ -6,7 +6,7 @@
 import type { Preset } from '../config/preset-schema.js';
 import type { ProgressSnapshot } from '../engine/accumulator.js';
 import { assertNever, type EngineEvent, type WorkloadOverview } from '../engine/events.js';
-import type { CpuTelemetrySample, GpuSample } from '../engine/telemetry/types.js';
+import type { CpuTelemetrySample, GpuSample } from '../telemetry/types.js';
 import type { BackendInfo, RunSettings, RunStatus, RunSummary } from '../engine/types.js';
 
 /** Points kept for the latency sparkline (one per completed measured request, newest last). */

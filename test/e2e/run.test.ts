@@ -13,7 +13,7 @@ import { FAULT_ENV } from '../../src/engine/backends/onnx/index.js';
 import { nobodyCannotRun } from '../helpers/nobody.js';
 import { REPO_ROOT } from '../helpers/repo.js';
 
-const CLI = join(REPO_ROOT, 'dist', 'src', 'cli.js');
+const CLI = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
 const home = mkdtempSync(join(tmpdir(), 'gb-e2e-'));
 const env = { ...process.env, GEMMA_BENCH_HOME: home, GEMMA_BENCH_DEBUG: '' };
 const SMALL = ['--synthetic', '4', '--max-new-tokens', '4', '--no-telemetry'];

@@ -1,4 +1,4 @@
-// End to end: the real binary (`node dist/src/cli.js` with no arguments) in a real pseudo-terminal (tmux,
+// End to end: the real binary (`node dist/src/cli/main.js` with no arguments) in a real pseudo-terminal (tmux,
 // 100x50), with a temporary GEMMA_BENCH_HOME. Opens the app, types settings (few requests, few new tokens) and
 // runs the tiny model, sees the dashboard change between two captures, measures how fast a key is answered
 // while the run is busy, finds the run in the list, saves a user preset and runs it, stops that run with q
@@ -28,7 +28,7 @@ const socket = `gemma-bench-e2e-${process.pid}`;
 const home = mkdtempSync(join(tmpdir(), 'gemma-bench-tui-'));
 
 const hasTmux = spawnSync('tmux', ['-V'], { encoding: 'utf8' }).status === 0;
-const cli = join(REPO_ROOT, 'dist', 'src', 'cli.js');
+const cli = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
 const launcher = join(REPO_ROOT, 'test', 'fixtures', 'ui', 'launch-interactive.mjs');
 
 /** Ink draws nothing live when CI is set (is-in-ci); the app under test gets a plain user's environment. */
@@ -102,10 +102,10 @@ after(() => {
 
 test('the interactive app in a real terminal: run, watch, stop, list, compare, quit', { timeout: 240_000 }, async (t) => {
   if (!hasTmux) return t.skip('tmux is not installed (apt-get install -y tmux): the end-to-end TUI test needs a real terminal');
-  if (!existsSync(cli)) return t.skip('dist/src/cli.js is missing: run `npm run build` first');
+  if (!existsSync(cli)) return t.skip('dist/src/cli/main.js is missing: run `npm run build` first');
   const wired = readFileSync(cli, 'utf8').includes('runInteractive');
   const program = wired ? cli : launcher;
-  if (!wired) t.diagnostic('dist/src/cli.js does not call runInteractive() yet: driving test/fixtures/ui/launch-interactive.mjs (the same app)');
+  if (!wired) t.diagnostic('dist/src/cli/main.js does not call runInteractive() yet: driving test/fixtures/ui/launch-interactive.mjs (the same app)');
   const started = Date.now();
 
   tmux('new-session', '-d', '-s', 'tui', '-x', String(COLS), '-y', String(ROWS), `cd '${REPO_ROOT}' && ${NO_CI} GEMMA_BENCH_HOME='${home}' node '${program}'; echo "__EXIT__=$?"; sleep 120`);
@@ -232,7 +232,7 @@ test('the interactive app in a real terminal: run, watch, stop, list, compare, q
 
 test('under CI on a real terminal: no blank live screen; the app says why and `run` prints plain progress', { timeout: 120_000 }, async (t) => {
   if (!hasTmux) return t.skip('tmux is not installed (apt-get install -y tmux): the end-to-end TUI test needs a real terminal');
-  if (!existsSync(cli)) return t.skip('dist/src/cli.js is missing: run `npm run build` first');
+  if (!existsSync(cli)) return t.skip('dist/src/cli/main.js is missing: run `npm run build` first');
   const ciHome = mkdtempSync(join(tmpdir(), 'gemma-bench-tui-ci-'));
   const inTerminal = async (session: string, args: string, re: RegExp, timeoutMs: number, what: string) => {
     tmux('new-session', '-d', '-s', session, '-x', String(COLS), '-y', String(ROWS), `cd '${REPO_ROOT}' && CI=true GEMMA_BENCH_HOME='${ciHome}' node '${cli}' ${args}; echo "__EXIT__=$?"; sleep 60`);

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { InferRequest, InferResult, Replica } from '../../src/engine/backend.js';
-import { nowMs } from '../../src/engine/clock.js';
+import { nowMs } from '../../src/util/clock.js';
 import { Scheduler, type PlannedRequest, type ScheduleOptions } from '../../src/engine/scheduler.js';
 import type { RequestRecord } from '../../src/engine/types.js';
 

@@ -13,7 +13,7 @@ export const asNobodyOptions = (): { uid?: number; gid?: number } => (isRoot() ?
 
 /** null when nobody can run the built CLI; otherwise why not, for a visible skip. */
 export function nobodyCannotRun(): string | null {
-  const cli = join(REPO_ROOT, 'dist', 'src', 'cli.js');
+  const cli = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
   const r = spawnSync(process.execPath, ['-e', `require('fs').accessSync(${JSON.stringify(cli)}, require('fs').constants.R_OK)`], { encoding: 'utf8', ...asNobodyOptions() });
   return r.status === 0 ? null : `user nobody cannot read ${cli} (a parent directory is not world-searchable); run .ci/run, which opens the checkout, or chmod o+rx the path`;
 }

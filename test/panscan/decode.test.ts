@@ -16,7 +16,7 @@ import { DEFAULT_PIXEL_LIMIT } from '../../src/panscan/types.js';
 import { asNobodyOptions, isRoot, nobodyCannotRun } from '../helpers/nobody.js';
 
 // Compiled to dist/test/panscan/, so the sources are three levels up.
-const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const FIXTURES = join(REPO_ROOT, 'test/fixtures/decode');
 const SHARED_IMAGES = '/work/shared/fixtures/panscan';
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { runsDir } from '../../src/config/paths.js';
-import { runToJson } from '../../src/store/export.js';
+import { runToJson } from '../../src/report/export.js';
 import {
   describeFsError,
   listGroup,
@@ -332,12 +332,12 @@ test('an unwritable store: saving fails with a message saying what to do, and le
   assert.deepEqual(readdirSync(dir), ['20261125-100000-keep-0001.json'], 'no new run file and no temp file');
 
   // The real CLI: deleting from the read-only store fails (exit 1) and the file stays.
-  const rm = asNobody([join(REPO_ROOT, 'dist/src/cli.js'), 'runs', 'rm', '20261125-100000-keep-0001', '--yes'], { GEMMA_BENCH_HOME: home });
+  const rm = asNobody([join(REPO_ROOT, 'dist/src/cli/main.js'), 'runs', 'rm', '20261125-100000-keep-0001', '--yes'], { GEMMA_BENCH_HOME: home });
   assert.equal(rm.status, 1, String(rm.stderr));
   assert.match(String(rm.stderr), /cannot remove .*20261125-100000-keep-0001\.json: permission denied \(EACCES\)/);
   assert.ok(existsSync(file));
   // Reading still works.
-  const ls = asNobody([join(REPO_ROOT, 'dist/src/cli.js'), 'runs', 'list'], { GEMMA_BENCH_HOME: home });
+  const ls = asNobody([join(REPO_ROOT, 'dist/src/cli/main.js'), 'runs', 'list'], { GEMMA_BENCH_HOME: home });
   assert.equal(ls.status, 0, String(ls.stderr));
   assert.match(String(ls.stdout), /20261125-100000-keep-0001/);
 });

@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { render } from 'ink-testing-library';
 import { PresetSchema } from '../../src/config/preset-schema.js';
 import type { EngineEvent } from '../../src/engine/events.js';
-import { compareRuns } from '../../src/store/compare.js';
+import { compareRuns } from '../../src/report/compare.js';
 import App from '../../src/ui/components/App.js';
-import { DEFAULT_PREFS, type Controller, type Prefs, type RunHandle, type RunRequest, type RunRow } from '../../src/ui/controller.js';
+import { DEFAULT_PREFS, type Controller, type Prefs, type RunHandle, type RunRequest, type RunRow } from '../../src/ui/app-port.js';
 import { fakeRun } from '../helpers/fake-run.js';
 import { KEYS, loadStream, press, stripAnsi, tick, waitFor } from './helpers.js';
 

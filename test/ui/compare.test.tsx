@@ -1,9 +1,9 @@
-// The compare screen: the model from compareRuns (src/store/compare.ts) drawn with ink-table: deltas against the
+// The compare screen: the model from compareRuns (src/report/compare.ts) drawn with ink-table: deltas against the
 // first run, `*` on the best value of each row, units in the row labels, scrolling when runs do not fit, export.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { render } from 'ink-testing-library';
-import { compareRuns } from '../../src/store/compare.js';
+import { compareRuns } from '../../src/report/compare.js';
 import { CompareScreen } from '../../src/ui/components/CompareScreen.js';
 import { cellText, columnHeadings, columnsThatFit, compareTable, rowLabel } from '../../src/ui/compare-view.js';
 import { fakeRun } from '../helpers/fake-run.js';

@@ -8,7 +8,7 @@ import type { EngineEvent } from '../../src/engine/events.js';
 import { Dashboard } from '../../src/ui/components/Dashboard.js';
 import { LiveDashboard } from '../../src/ui/components/LiveDashboard.js';
 import { createDashboardStore } from '../../src/ui/dashboard-store.js';
-import { msCell } from '../../src/ui/format.js';
+import { msCell } from '../../src/ui/cells.js';
 import { reduceAll, type DashboardState } from '../../src/ui/state.js';
 import { KEYS, loadStream, press, stripAnsi, tick, waitFor } from './helpers.js';
 

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { render } from 'ink-testing-library';
 import { PresetSchema } from '../../src/config/preset-schema.js';
 import { HomeScreen } from '../../src/ui/components/HomeScreen.js';
-import { truncate } from '../../src/ui/format.js';
-import { DEFAULT_PREFS, presetSummary, type BackendOption, type ImagesCheck, type PresetInfo, type RunRequest, type SavePresetResult } from '../../src/ui/controller.js';
+import { truncate } from '../../src/ui/cells.js';
+import { DEFAULT_PREFS, presetSummary, type BackendOption, type ImagesCheck, type PresetInfo, type RunRequest, type SavePresetResult } from '../../src/ui/app-port.js';
 import { KEYS, press, stripAnsi, tick, waitFor } from './helpers.js';
 
 const preset = (name: string, panScan: object, extra: object = {}) =>

@@ -9,7 +9,7 @@ import { REPO_ROOT } from '../helpers/repo.js';
 
 const BANNED_PACKAGES = ['sharp', 'onnxruntime-node', 'node:child_process', 'child_process', 'node:fs', 'fs', 'node:fs/promises', 'fs/promises', 'node:worker_threads', 'worker_threads'];
 /** Repository-relative module paths (without extension) the UI must not reach. */
-const BANNED_MODULES = ['src/store/run-store', 'src/engine/run', 'src/engine/workload', 'src/engine/synthetic', 'src/engine/backends/onnx/index', 'src/commands/run-options'];
+const BANNED_MODULES = ['src/store/run-store', 'src/engine/run-benchmark', 'src/engine/workload', 'src/engine/synthetic', 'src/engine/backends/onnx/index', 'src/cli/run-flags'];
 
 const IMPORT_RE = /(?:import|export)\s+(?:type\s+)?(?:[^'"]*?\s+from\s+)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
 

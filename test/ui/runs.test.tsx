@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { render } from 'ink-testing-library';
 import type { RunGroup } from '../../src/engine/types.js';
 import { RunsScreen, type OpenTarget } from '../../src/ui/components/RunsScreen.js';
-import type { ExportFormat, RunRow } from '../../src/ui/controller.js';
+import type { ExportFormat, RunRow } from '../../src/ui/app-port.js';
 import { idOfFile, idsOf, runItems, targetItems, toggleSelection } from '../../src/ui/runs-model.js';
 import { KEYS, press, stripAnsi, tick, waitFor } from './helpers.js';
 

@@ -4,8 +4,8 @@
 import { useEffect, useRef, useState } from 'react';
 import { Box, Text } from 'ink';
 import Spinner from 'ink-spinner';
-import type { CompareModel } from '../../store/compare.js';
-import type { BackendOption, Controller, PresetInfo, Prefs, RunHandle, RunRow } from '../controller.js';
+import type { CompareModel } from '../../report/compare.js';
+import type { BackendOption, Controller, PresetInfo, Prefs, RunHandle, RunRow } from '../app-port.js';
 import { createDashboardStore, type DashboardStore } from '../dashboard-store.js';
 import { pumpEvents } from '../pump.js';
 import { KeysProvider, useKeys } from '../use-keys.js';

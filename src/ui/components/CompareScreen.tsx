@@ -4,10 +4,10 @@
 import { useState } from 'react';
 import { Box, Text, useStdout } from 'ink';
 import { Table } from '@alcalzone/ink-table';
-import type { ExportFormat } from '../controller.js';
+import type { ExportFormat } from '../app-port.js';
 import { BEST_MARK, columnsThatFit, compareTable } from '../compare-view.js';
-import { localDateTime, truncate } from '../format.js';
-import type { CompareModel } from '../../store/compare.js';
+import { localDateTime, truncate } from '../cells.js';
+import type { CompareModel } from '../../report/compare.js';
 import { KeyHints } from './KeyHints.js';
 import { useKeys } from '../use-keys.js';
 

@@ -3,9 +3,9 @@
 // errors, and the key hints. A pure view of DashboardState: the caller decides the hints and what keys do.
 import { Box, Text } from 'ink';
 import Spinner from 'ink-spinner';
-import { RANDOM_WEIGHTS_LABEL } from '../../store/describe.js';
-import { fmtDuration, fmtRate } from '../../util/format.js';
-import { bar, histogramRows, msCell, ofTotal, sparkline, truncate } from '../format.js';
+import { RANDOM_WEIGHTS_LABEL } from '../../report/describe.js';
+import { fmtDuration, fmtRate } from '../../report/format.js';
+import { bar, histogramRows, msCell, ofTotal, sparkline, truncate } from '../cells.js';
 import type { DashboardState } from '../state.js';
 import { KeyHints } from './KeyHints.js';
 import { PercentileTable } from './PercentileTable.js';

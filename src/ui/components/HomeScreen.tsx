@@ -4,8 +4,8 @@
 // user preset. All I/O goes through the callbacks.
 import { useEffect, useRef, useState } from 'react';
 import { Box, Text } from 'ink';
-import { presetSummary, type BackendOption, type ImagesCheck, type PresetInfo, type Prefs, type RunRequest, type SavePresetResult } from '../controller.js';
-import { fit, truncate } from '../format.js';
+import { presetSummary, type BackendOption, type ImagesCheck, type PresetInfo, type Prefs, type RunRequest, type SavePresetResult } from '../app-port.js';
+import { fit, truncate } from '../cells.js';
 import { KeyHints } from './KeyHints.js';
 import { editText, TextField } from './TextField.js';
 import { useKeys } from '../use-keys.js';

@@ -2,7 +2,7 @@
 // latency, in ms, from the engine's HDR histograms (the same numbers that get saved). Pure view.
 import { Box, Text } from 'ink';
 import type { LatencyMetric, MetricSummary } from '../../engine/types.js';
-import { fit, fitRight, msCell } from '../format.js';
+import { fit, fitRight, msCell } from '../cells.js';
 
 /** The rows the dashboard shows, in order, with their labels. */
 export const LIVE_METRICS: readonly (readonly [LatencyMetric, string])[] = [

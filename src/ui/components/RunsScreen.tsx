@@ -3,8 +3,8 @@
 // A sweep is one row that opens as one comparison; unreadable files are rows of their own. I/O via callbacks.
 import { useEffect, useState } from 'react';
 import { Box, Text } from 'ink';
-import type { ExportFormat, RunRow } from '../controller.js';
-import { fit, fitRight, msCell, rateCell, truncate } from '../format.js';
+import type { ExportFormat, RunRow } from '../app-port.js';
+import { fit, fitRight, msCell, rateCell, truncate } from '../cells.js';
 import { idOfFile, idsOf, runItems, targetItems, toggleSelection, type RunItem } from '../runs-model.js';
 import { KeyHints } from './KeyHints.js';
 import { useKeys } from '../use-keys.js';

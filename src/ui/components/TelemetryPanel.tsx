@@ -2,9 +2,9 @@
 // under the replica that owns it; GPUs no replica owns come last. Without GPUs the same panel shows per-core CPU
 // utilisation and the process's memory, labelled as CPU. Pure view over DashboardState.
 import { Box, Text } from 'ink';
-import { groupGpusByReplica } from '../../engine/telemetry/summary.js';
-import type { GpuSample } from '../../engine/telemetry/types.js';
-import { bar, fit, fitRight, gibCell, pctCell } from '../format.js';
+import { groupGpusByReplica } from '../../telemetry/summary.js';
+import type { GpuSample } from '../../telemetry/types.js';
+import { bar, fit, fitRight, gibCell, pctCell } from '../cells.js';
 import { replicaOfGpu, type ReplicaView, type TelemetryView } from '../state.js';
 
 /** Cores drawn before the rest are summarised as "… N more". */

@@ -4,7 +4,7 @@
 // stamped as soon as its argmax is known. Requests are left-padded to a common length. Float I/O follows each
 // graph's declared element type (float32, or float16 in fp16 exports), converting only where two graphs disagree.
 import * as ort from 'onnxruntime-node';
-import { nowMs } from '../../clock.js';
+import { nowMs } from '../../../util/clock.js';
 import { argmax, convertFloats, toFloat16, type FloatData, type FloatType } from './float16.js';
 import type { DecoderShape } from './protocol.js';
 

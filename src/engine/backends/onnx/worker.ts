@@ -9,7 +9,7 @@ import { PixelBufferPool } from '../../../panscan/pixel-buffers.js';
 import { preprocessFile, type PreprocessedImage } from '../../../panscan/preprocess.js';
 import { gemmaTokenizer } from '../../../panscan/tokenizer.js';
 import { failedResult, type InferRequest, type InferResult } from '../../backend.js';
-import { nowMs } from '../../clock.js';
+import { nowMs } from '../../../util/clock.js';
 import { floatIoTypes, generateBatch, type OnnxSessions } from './generate.js';
 import type { MainToWorker, WorkerInit, WorkerToMain } from './protocol.js';
 

@@ -10,7 +10,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { preprocessFile } from '../../../panscan/preprocess.js';
 import { gemmaTokenizer } from '../../../panscan/tokenizer.js';
 import { IMAGE_SIZE_PX } from '../../../panscan/types.js';
-import { nowMs } from '../../clock.js';
+import { nowMs } from '../../../util/clock.js';
 import type { PrepInit, PrepToMain, PreparedItem, MainToPrep } from './preprocess-protocol.js';
 
 if (!parentPort) throw new Error('the transformers preprocessing thread must run in a worker thread');

@@ -6,8 +6,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { failedResult, type InferRequest, type InferResult, type LogFn, type Replica } from '../../backend.js';
-import { nowMs } from '../../clock.js';
-import { cudaChildEnv } from '../../telemetry/nvidia-smi-sampler.js';
+import { nowMs } from '../../../util/clock.js';
+import { cudaChildEnv } from '../../../telemetry/nvidia-smi-sampler.js';
 import { TransformersBackendError } from './errors.js';
 import { LineSplitter, TailBuffer } from './jsonl.js';
 import { PreprocessClient } from './preprocess-client.js';
@@ -228,7 +228,7 @@ export function startWorkerReplica(spec: ReplicaSpawnSpec): Promise<StartedRepli
       if (!best) log('warn', `replica ${id}: the worker did not answer clock pings; assuming its clock equals gemma-bench's`);
       clockOffsetMs = best?.offset ?? 0;
       if (Math.abs(clockOffsetMs) >= CLOCK_OFFSET_REPORT_MS) {
-        log('info', `replica ${id}: the worker's clock is ${clockOffsetMs.toFixed(1)} ms ${clockOffsetMs > 0 ? 'ahead of' : 'behind'} gemma-bench's (±${(best!.rtt / 2).toFixed(2)} ms); token times are corrected`);
+        log('info', `replica ${id}: the worker's clock is ${Math.abs(clockOffsetMs).toFixed(1)} ms ${clockOffsetMs > 0 ? 'ahead of' : 'behind'} gemma-bench's (±${(best!.rtt / 2).toFixed(2)} ms); token times are corrected`);
       }
       if (prepStarting) {
         try {

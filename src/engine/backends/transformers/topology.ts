@@ -2,8 +2,8 @@
 // nvidia-smi restricted by this process's CUDA_VISIBLE_DEVICES, else what torch counts), how many replicas
 // `replicas: "auto"` means, and which group of GPUs each replica owns: replica r gets visible GPUs
 // [r*g .. r*g+g-1]. Every refusal names the numbers, before anything is loaded. Pure except visibleGpus().
-import type { NvidiaSmiProbeResult } from '../../telemetry/nvidia-smi-sampler.js';
-import type { GpuInfo } from '../../telemetry/types.js';
+import type { NvidiaSmiProbeResult } from '../../../telemetry/nvidia-smi-sampler.js';
+import type { GpuInfo } from '../../../telemetry/types.js';
 
 /** An nvidia-smi index, or a GPU/MIG UUID as CUDA_VISIBLE_DEVICES may name it. */
 export type GpuId = number | string;

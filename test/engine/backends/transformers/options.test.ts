@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { UsageError } from '../../../../src/cli/args.js';
 import { createTransformersBackendFromFlags, transformersRunOptions, TransformersBackend, TransformersBackendError, validateOptions } from '../../../../src/engine/backends/transformers/index.js';
-import { RUN_OPTIONS } from '../../../../src/commands/run-options.js';
+import { RUN_OPTIONS } from '../../../../src/cli/run-flags.js';
 import { collectLog, tempDir } from './helpers.js';
 
 describe('transformers flags', () => {

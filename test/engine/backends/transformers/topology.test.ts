@@ -11,7 +11,7 @@ import {
   visibleFromNvidiaSmi,
   type VisibleGpus,
 } from '../../../../src/engine/backends/transformers/topology.js';
-import type { GpuInfo } from '../../../../src/engine/telemetry/types.js';
+import type { GpuInfo } from '../../../../src/telemetry/types.js';
 
 const gpus = (n: number): GpuInfo[] =>
   Array.from({ length: n }, (_, i) => ({ index: i, uuid: `GPU-0000000${i}-aaaa-bbbb-cccc-dddddddddddd`, name: 'NVIDIA A100-SXM4-40GB', memTotalMiB: 40960, driverVersion: '550.54.15', pciBusId: `00000000:0${i}:00.0` }));

@@ -1,0 +1,187 @@
+// `gemma-bench panscan IMAGE...`: run Gemma 3's exact preprocessing on images and show what the model would get
+// (crop boxes, crops, image and prompt tokens, time), optionally writing the 896x896 entries and a crop grid.
+import { mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { basename, extname, join, resolve } from 'node:path';
+import sharp from 'sharp';
+import { flag, helpText, num, oneOf, parseCommand, str, UsageError, type CommandDef } from '../args.js';
+import { EXIT_FAILED, EXIT_OK } from '../command.js';
+import { loadPreset } from '../../config/load-preset.js';
+import { resolvePanScan } from '../../config/resolve-panscan.js';
+import { ImageDecodeError } from '../../panscan/decode.js';
+import { entryToRgb, preprocessFile, type PreprocessedImage, type PreprocessSettings } from '../../panscan/preprocess.js';
+import { PixelBufferPool } from '../../panscan/pixel-buffers.js';
+import { ResizePool } from '../../panscan/resize-pool.js';
+import { gemmaTokenizer } from '../../panscan/tokenizer.js';
+import { DEFAULT_PIXEL_LIMIT, IMAGE_SIZE_PX, type CropBox } from '../../panscan/types.js';
+
+export const command: CommandDef = {
+  name: 'panscan',
+  summary: "run Gemma 3's pan-and-scan preprocessing on images, exactly as Hugging Face transformers does",
+  usage: 'IMAGE... [options]',
+  details:
+    'With neither --preset nor a knob, HF\'s defaults with pan-and-scan on are used (min ratio 1.2, max crops 4,\n' +
+    'min crop size 256). Explicit knobs override the preset. preprocessMs covers reading, decoding, cropping,\n' +
+    'resizing and normalizing the image into float32 tensors, plus tokenizing when --prompt is given.',
+  options: {
+    preset: { type: 'string', placeholder: 'NAME|FILE', description: 'take the pan-and-scan settings from a preset' },
+    'min-ratio': { type: 'string', placeholder: 'R', description: 'aspect ratio at which pan-and-scan activates' },
+    'max-crops': { type: 'string', placeholder: 'N', description: 'maximum number of crops' },
+    'min-crop-size': { type: 'string', placeholder: 'PX', description: 'minimum crop side in pixels' },
+    'exif-orientation': { type: 'string', placeholder: 'apply|ignore', description: 'apply EXIF orientation first (as HF load_image and vLLM URLs do); default ignore' },
+    prompt: { type: 'string', placeholder: 'TEXT', description: 'also build the chat prompt and tokenize it (prompt tokens, input ids)' },
+    out: { type: 'string', placeholder: 'DIR', description: 'write <stem>.0.png (whole image as the model sees it), <stem>.<i>.png per crop, <stem>.grid.png' },
+    threads: { type: 'string', placeholder: 'N', description: `threads resizing entries in parallel (default ${availableParallelism()}, all cores)` },
+    'pixel-limit': { type: 'string', placeholder: 'N', description: `refuse images with more pixels (default ${DEFAULT_PIXEL_LIMIT}, like Pillow)` },
+    json: { type: 'boolean', description: 'print one JSON array, one object per image' },
+  },
+  examples: [
+    'gemma-bench panscan receipt.png',
+    'gemma-bench panscan docs/*.png --preset balanced --prompt "What is the total?" --json',
+    'gemma-bench panscan page.jpg --max-crops 6 --out /tmp/crops',
+  ],
+};
+
+interface ImageReport {
+  image: string;
+  width?: number;
+  height?: number;
+  numCrops?: number;
+  crops?: { left: number; top: number; width: number; height: number }[];
+  imageTokens?: number;
+  promptTokens?: number;
+  inputIds?: number[];
+  preprocessMs?: number;
+  error?: string;
+}
+
+export async function run(argv: readonly string[]): Promise<number> {
+  const { values, positionals } = parseCommand(command, argv);
+  if (flag(values, 'help')) {
+    process.stdout.write(helpText(command));
+    return EXIT_OK;
+  }
+  if (positionals.length === 0) throw new UsageError('give at least one image file. Run `gemma-bench panscan --help` for the options.');
+  const presetName = str(values, 'preset');
+  const resolved = resolvePanScan(presetName ? loadPreset(presetName) : null, {
+    minRatioToActivate: num(values, 'min-ratio', { min: 0, exclusiveMin: true }),
+    maxNumCrops: num(values, 'max-crops', { integer: true, min: 1 }),
+    minCropSize: num(values, 'min-crop-size', { integer: true, min: 1 }),
+  });
+  const settings: PreprocessSettings = {
+    panScan: resolved.panScan,
+    exifOrientation: oneOf(values, 'exif-orientation', ['apply', 'ignore'] as const) ?? 'ignore',
+    pixelLimit: num(values, 'pixel-limit', { integer: true, min: 1 }) ?? DEFAULT_PIXEL_LIMIT,
+  };
+  const threads = num(values, 'threads', { integer: true, min: 1, max: 256 }) ?? availableParallelism();
+  const prompt = str(values, 'prompt');
+  const outDir = str(values, 'out');
+  const json = flag(values, 'json');
+  if (outDir) mkdirSync(resolve(outDir), { recursive: true });
+
+  // Start-up costs (tokenizer vocabulary, worker threads) are paid before timing so every image is measured alike.
+  if (prompt !== undefined) gemmaTokenizer();
+  const pool = threads > 1 ? await ResizePool.create(threads) : undefined;
+  const buffers = new PixelBufferPool(pool !== undefined);
+  const reports: ImageReport[] = [];
+  const stems = new Map<string, number>();
+  let failed = 0;
+  try {
+    if (!json) process.stdout.write(describeSettings(resolved.source, settings, threads));
+    for (const file of positionals) {
+      let report: ImageReport;
+      try {
+        const r = await preprocessFile(file, settings, { ...(prompt !== undefined ? { prompt } : {}), ...(pool ? { pool } : {}), buffers, keepDecoded: outDir !== undefined });
+        report = toReport(file, r);
+        if (outDir) await writeOutputs(resolve(outDir), uniqueStem(file, stems), r);
+        buffers.release(r.pixelValues);
+      } catch (err) {
+        failed++;
+        report = { image: file, error: errorText(file, err) };
+        if (!json) process.stderr.write(`${report.error}\n`);
+      }
+      reports.push(report);
+      if (!json && !report.error) process.stdout.write(formatReport(report));
+    }
+  } finally {
+    await pool?.close();
+  }
+  if (json) process.stdout.write(`${JSON.stringify(reports)}\n`);
+  else if (failed > 0) process.stderr.write(`${failed} of ${positionals.length} image(s) failed.\n`);
+  return failed > 0 ? EXIT_FAILED : EXIT_OK;
+}
+
+function errorText(file: string, err: unknown): string {
+  if (err instanceof ImageDecodeError) return err.message.startsWith(file) ? err.message : `${file}: ${err.message}`;
+  return `${file}: ${(err as Error).message}`;
+}
+
+function toReport(file: string, r: PreprocessedImage): ImageReport {
+  return {
+    image: file,
+    width: r.width,
+    height: r.height,
+    numCrops: r.numCrops,
+    crops: r.crops.map((c) => ({ left: c.left, top: c.top, width: c.width, height: c.height })),
+    imageTokens: r.imageTokens,
+    ...(r.inputIds ? { promptTokens: r.inputIds.length, inputIds: r.inputIds } : {}),
+    preprocessMs: round3(r.timings.totalMs),
+  };
+}
+
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
+function describeSettings(source: string, s: PreprocessSettings, threads: number): string {
+  const ps = s.panScan
+    ? `pan-and-scan on: min ratio ${s.panScan.minRatioToActivate}, max crops ${s.panScan.maxNumCrops}, min crop ${s.panScan.minCropSize} px`
+    : 'pan-and-scan off';
+  return `${ps} (${source}); EXIF orientation ${s.exifOrientation}; ${threads} thread${threads === 1 ? '' : 's'}\n`;
+}
+
+function formatReport(r: ImageReport): string {
+  const boxes = (r.crops ?? []).map((c) => `(${c.left},${c.top} ${c.width}x${c.height})`).join(' ');
+  const lines = [
+    `${r.image}`,
+    `  size ${r.width}x${r.height}  crops ${r.numCrops}${boxes ? `  ${boxes}` : ''}`,
+    `  image tokens ${r.imageTokens}${r.promptTokens !== undefined ? `  prompt tokens ${r.promptTokens}` : ''}  preprocess ${r.preprocessMs?.toFixed(1)} ms`,
+  ];
+  return lines.join('\n') + '\n';
+}
+
+function uniqueStem(file: string, seen: Map<string, number>): string {
+  const stem = basename(file, extname(file));
+  const n = (seen.get(stem) ?? 0) + 1;
+  seen.set(stem, n);
+  return n === 1 ? stem : `${stem}-${n}`;
+}
+
+async function writeOutputs(dir: string, stem: string, r: PreprocessedImage): Promise<void> {
+  const entries = 1 + r.numCrops;
+  for (let i = 0; i < entries; i++) {
+    const rgb = entryToRgb(r.pixelValues, i);
+    await sharp(rgb, { raw: { width: IMAGE_SIZE_PX, height: IMAGE_SIZE_PX, channels: 3 } }).png().toFile(join(dir, `${stem}.${i}.png`));
+  }
+  if (r.decoded) await writeGrid(join(dir, `${stem}.grid.png`), r.decoded.data, r.width, r.height, r.crops);
+}
+
+/** The original with each crop's box outlined and numbered, so a user sees where pan-and-scan cut. */
+async function writeGrid(file: string, rgb: Uint8Array, width: number, height: number, crops: readonly CropBox[]): Promise<void> {
+  const stroke = Math.max(2, Math.round(Math.min(width, height) / 200));
+  const font = Math.max(12, Math.round(Math.min(width, height) / 12));
+  const colours = ['#e6194b', '#3cb44b', '#4363d8', '#f58231', '#911eb4', '#42d4f4', '#f032e6', '#9a6324', '#800000', '#000075'];
+  const shapes = crops
+    .map((c, i) => {
+      const col = colours[i % colours.length];
+      const inset = stroke / 2;
+      return (
+        `<rect x="${c.left + inset}" y="${c.top + inset}" width="${Math.max(0, c.width - stroke)}" height="${Math.max(0, c.height - stroke)}" fill="none" stroke="${col}" stroke-width="${stroke}"/>` +
+        `<text x="${c.left + stroke * 3}" y="${c.top + stroke * 3 + font}" font-family="sans-serif" font-size="${font}" fill="${col}">${i + 1}</text>`
+      );
+    })
+    .join('');
+  const svg = Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${shapes}</svg>`);
+  await sharp(Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength), { raw: { width, height, channels: 3 }, limitInputPixels: false })
+    .composite([{ input: svg, top: 0, left: 0 }])
+    .png()
+    .toFile(file);
+}

@@ -1,0 +1,99 @@
+// `gemma-bench run`: the main job without the interactive screen. Resolves preset + flags, the workload and the
+// backend, runs the engine, presents its events (NDJSON with --json, else progress on stderr and a summary table on
+// stdout) and maps the outcome to an exit code. Ctrl-C or SIGTERM stops the run; the partial run is saved as
+// interrupted and the exit code is 130 (SIGINT) or 143 (SIGTERM).
+import { flag, helpText, parseCommand, str, type CommandDef } from '../args.js';
+import { EXIT_FAILED, EXIT_OK } from '../command.js';
+import { processLiveScreen } from '../live-screen.js';
+import { loadPreset } from '../../config/load-preset.js';
+import type { LogFn } from '../../engine/backend.js';
+import type { EngineEvent } from '../../engine/events.js';
+import { runBenchmark } from '../../engine/run-benchmark.js';
+import { ndjsonPresenter, plainPresenter, type Presenter } from '../../report/headless.js';
+import { createBackend, DEFAULT_PRESET, resolveAutoReplicas, resolveRunSettings, resolveWorkload, RUN_OPTIONS, runConfigFor } from '../run-flags.js';
+
+export const command: CommandDef = {
+  name: 'run',
+  summary: 'run a benchmark: a preset\'s requests across replicas, measured, saved and summarised',
+  usage: '[options]',
+  details:
+    'Without options it runs the balanced preset on the built-in tiny Gemma 3 model (random weights: speed only) over\n' +
+    'the built-in synthetic document set, on the CPU. The run is saved under the data directory ($GEMMA_BENCH_HOME)\n' +
+    'and its id printed; see `gemma-bench runs` and `gemma-bench compare`. Exit codes: 0 ok, 1 the run failed,\n' +
+    '2 bad usage or configuration, 130/143 interrupted by SIGINT/SIGTERM (the partial run is saved).',
+  options: RUN_OPTIONS,
+  examples: [
+    'gemma-bench run',
+    'gemma-bench run --preset doc-centric --images ./docs --requests 100 --concurrency 8',
+    'gemma-bench run --rate 2 --duration 60 --replicas 2 --json > events.ndjson',
+  ],
+};
+
+export async function run(argv: readonly string[]): Promise<number> {
+  const { values } = parseCommand(command, argv);
+  if (flag(values, 'help')) {
+    process.stdout.write(helpText(command));
+    return EXIT_OK;
+  }
+  const preset = loadPreset(str(values, 'preset') ?? DEFAULT_PRESET);
+  const r = resolveRunSettings(values, preset);
+  const json = flag(values, 'json');
+  // Under CI (Ink would draw nothing live) or in a pipe: plain progress lines instead of the dashboard.
+  const dashboard = !json && !flag(values, 'no-tui') && processLiveScreen().ok;
+  const presenter: Presenter = json ? ndjsonPresenter() : plainPresenter();
+  const early: EngineEvent[] = [];
+  const log: LogFn = (level, message) => {
+    if (json) early.push({ type: 'log', at: 0, level, message });
+    else process.stderr.write(`${level === 'info' ? '' : `${level}: `}${message}\n`);
+  };
+  const workload = await resolveWorkload(values, r.preprocess, r.settings.seed);
+  const backend = await createBackend(r.backendChoice, log);
+  const settings = await resolveAutoReplicas(backend, r.backendChoice, r.settings, r.gpusPerReplica);
+  for (const e of early) presenter.onEvent(e);
+
+  const controller = new AbortController();
+  let signalExit = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (controller.signal.aborted) {
+      process.stderr.write('gemma-bench: second signal, exiting without waiting\n');
+      process.exit(sig === 'SIGINT' ? 130 : 143);
+    }
+    signalExit = sig === 'SIGINT' ? 130 : 143;
+    if (!dashboard) process.stderr.write(`gemma-bench: ${sig}: stopping; the partial run will be saved as interrupted (press again to quit at once)\n`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let status: string = 'failed';
+  try {
+    const events = runBenchmark(
+      runConfigFor(r, workload, { name: str(values, 'name') ?? preset.name, settings }),
+      { backend, signal: controller.signal },
+    );
+    if (dashboard) {
+      const { presentWithDashboard } = await import('../../ui/dashboard-runner.js');
+      // q, Esc and Ctrl-C arrive as keys (the terminal is in raw mode): the first stops, a second quits at once.
+      await presentWithDashboard(tap(events, (e) => {
+        if (e.type === 'run-finished') status = e.file ? e.status : 'failed';
+      }), () => onSignal('SIGINT'));
+    } else {
+      for await (const e of events) {
+        presenter.onEvent(e);
+        if (e.type === 'run-finished') status = e.file ? e.status : 'failed';
+      }
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  if (signalExit) return signalExit;
+  return status === 'completed' ? EXIT_OK : EXIT_FAILED;
+}
+
+/** Passes events through, letting the caller look at each on the way. */
+async function* tap(events: AsyncIterable<EngineEvent>, see: (e: EngineEvent) => void): AsyncGenerator<EngineEvent> {
+  for await (const e of events) {
+    see(e);
+    yield e;
+  }
+}

@@ -1,0 +1,352 @@
+// `gemma-bench runs list | show | export | rm`: browse, report, export and delete saved runs (DESIGN.md §7).
+// Rendering is pure (renderRunList / renderRunText); the subcommands only resolve ids, read and write.
+import { writeFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import { flag, helpText, oneOf, parseCommand, str, UsageError, type CommandDef, type ParsedValues } from '../args.js';
+import { EXIT_OK } from '../command.js';
+import { runsDir } from '../../config/paths.js';
+import { LATENCY_METRICS, type RunFile } from '../../engine/types.js';
+import { cropsMean, METRIC_LABELS, modelLabel, pointLabel, runDurationS } from '../../report/describe.js';
+import { runsToCsv, runsToJson, runToJson, runToMarkdown } from '../../report/export.js';
+import { describeSlo, goodput, parseGoodputSpec, type GoodputSlo } from '../../report/goodput.js';
+import { listRuns, removeRun, resolveRunOrGroup, resolveTarget, StoreError, type RunListEntry } from '../../store/run-store.js';
+import { fmtCount, fmtDuration, fmtMs, fmtRate, padTable, sig3 } from '../../report/format.js';
+
+const JSON_SHAPES = `JSON output (--json), stable:
+  runs list --json   {"runsDir": string, "runs": [entry...]}, newest first; an entry is either
+                     {"ok": true, "id", "file", "name", "status", "startedAt", "presetName", "backend",
+                      "modelLabel", "group": {"id","kind","point","index","total"} | null,
+                      "headline": {"completed", "failed", "throughputReqS", "e2eP50Ms", "e2eP95Ms",
+                                   "ttftP50Ms", "outputTokensPerS"}}   (numbers may be null)
+                     or {"ok": false, "file", "error"} for a file that cannot be read as a run.
+  runs show ID --json   the run file exactly as saved (schemaVersion 1; see src/engine/types.ts RunFile).`;
+
+const ID_HELP = `ID is a run id, a unique prefix of one, "latest" (the newest run), or, where noted, a sweep group id.`;
+
+export const command: CommandDef = {
+  name: 'runs',
+  summary: 'list, show, export and delete saved runs',
+  usage: '<list|show|export|rm> [ID...] [options]',
+  options: {},
+  details: [
+    'Subcommands:',
+    '  list [--json]                                   saved runs, newest first (the default)',
+    '  show ID [--json]                                one run: settings, latency table, per replica, notes',
+    '  export ID... [--format json|csv|md] [--out FILE] a run, several, or a sweep group (CSV: one row per run)',
+    '  rm ID... [--yes]                                delete runs (asks first on a terminal)',
+    '',
+    ID_HELP,
+    `Runs live in ${runsDir()} (set GEMMA_BENCH_HOME to use another data directory).`,
+    `Run \`gemma-bench runs <subcommand> --help\` for its options.`,
+    '',
+    JSON_SHAPES,
+  ].join('\n'),
+  examples: ['gemma-bench runs', 'gemma-bench runs show latest', 'gemma-bench runs export 20261125-1422 --format md --out report.md', 'gemma-bench runs rm 20261125-142233-balanced-3fa2 --yes'],
+};
+
+const listDef: CommandDef = {
+  name: 'runs list',
+  summary: 'list saved runs, newest first; unreadable files are listed by name with the reason',
+  usage: '[--json]',
+  options: { json: { type: 'boolean', description: 'print JSON (shape below) instead of a table' } },
+  details: JSON_SHAPES,
+};
+
+const showDef: CommandDef = {
+  name: 'runs show',
+  summary: 'show one saved run',
+  usage: 'ID [--goodput SLOS] [--json]',
+  options: {
+    goodput: { type: 'string', placeholder: 'SLOS', description: 'also report goodput under these SLOs, e.g. ttft:500,tpot:50,e2e:3000 (ms; not with --json)' },
+    json: { type: 'boolean', description: 'print the run file as saved (JSON)' },
+  },
+  details: ID_HELP,
+};
+
+const EXPORT_FORMATS = ['json', 'csv', 'md'] as const;
+type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+const exportDef: CommandDef = {
+  name: 'runs export',
+  summary: 'export runs as JSON, CSV or Markdown',
+  usage: 'ID... [--format json|csv|md] [--out FILE]',
+  options: {
+    format: { type: 'string', short: 'f', placeholder: 'json|csv|md', description: 'output format (default: from --out\'s extension, else csv for a sweep, json otherwise)' },
+    out: { type: 'string', short: 'o', placeholder: 'FILE', description: 'write to FILE instead of stdout' },
+  },
+  details: [
+    ID_HELP + ' A group id stands for all runs of that sweep.',
+    'json: one run file as saved, or an array of them for several runs or a sweep (--format json).',
+    'csv: a header and one row per run (sweep point); the first 23 columns are run_id, name, status, preset, backend,',
+    '  model, min_ratio, max_crops, min_crop_size, pan_and_scan, requests_completed, requests_failed, latency_p50_ms,',
+    '  latency_p90_ms, latency_p95_ms, latency_p99_ms (latency = end-to-end), ttft_p50_ms, ttft_p95_ms, tpot_p50_ms,',
+    '  itl_p50_ms, throughput_req_s, output_tokens_per_s, tokens_per_s_mean; more follow, new ones only appended.',
+    'md: a readable report per run.',
+  ].join('\n'),
+};
+
+const rmDef: CommandDef = {
+  name: 'runs rm',
+  summary: 'delete saved runs',
+  usage: 'ID... [--yes]',
+  options: { yes: { type: 'boolean', short: 'y', description: 'do not ask for confirmation (required when stdin is not a terminal)' } },
+  details: ID_HELP + ' A group id deletes every run of that sweep. Unreadable run files can be deleted too.',
+};
+
+// ---------------------------------------------------------------------------------------------------- shared
+
+/** Maps store lookups to exit codes: an id that names nothing is a usage error (2); unreadable files fail (1). */
+export async function fromStore<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof StoreError && (err.kind === 'not-found' || err.kind === 'ambiguous')) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+/** Writes to stdout and waits for it to flush; a closed pipe (`| head`) is not an error. */
+/** The SLOs of a `--goodput` flag (runs show, compare), parsed before any run is read; undefined without it. */
+export function goodputFlag(values: ParsedValues): GoodputSlo | undefined {
+  const spec = str(values, 'goodput');
+  return spec !== undefined ? parseGoodputSpec(spec) : undefined;
+}
+
+export function writeStdout(text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    process.stdout.write(text, (err) => {
+      if (err && (err as NodeJS.ErrnoException).code !== 'EPIPE') reject(err);
+      else resolve();
+    });
+  });
+}
+
+function localTime(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+// ---------------------------------------------------------------------------------------------------- rendering
+
+/** The `runs list` table, then one line per unreadable file. */
+export function renderRunList(entries: readonly RunListEntry[], dir: string): string {
+  if (entries.length === 0) return `No saved runs in ${dir} yet.\n`;
+  const ok = entries.filter((e) => e.ok);
+  const lines: string[] = [];
+  if (ok.length) {
+    const rows = ok.map((e) => [
+      e.id,
+      e.name,
+      e.status,
+      localTime(e.startedAt),
+      e.presetName,
+      e.backend,
+      e.modelLabel,
+      `${e.headline.completed}/${e.headline.failed}`,
+      fmtRate(e.headline.throughputReqS, 'req/s'),
+      fmtMs(e.headline.e2eP50Ms),
+      fmtMs(e.headline.e2eP95Ms),
+      fmtMs(e.headline.ttftP50Ms),
+      fmtRate(e.headline.outputTokensPerS, 'tok/s'),
+      e.group ? `${e.group.id} [${pointLabel(e.group.point)}]` : '',
+    ]);
+    const header = ['ID', 'NAME', 'STATUS', 'STARTED', 'PRESET', 'BACKEND', 'MODEL', 'OK/FAIL', 'THROUGHPUT', 'E2E P50', 'E2E P95', 'TTFT P50', 'OUTPUT', 'SWEEP'];
+    const align = header.map((_, i) => (i >= 7 && i <= 12 ? 'right' : 'left') as 'left' | 'right');
+    lines.push(padTable([header, ...rows], { align }));
+  }
+  const bad = entries.filter((e): e is Extract<RunListEntry, { ok: false }> => !e.ok);
+  if (bad.length) {
+    if (ok.length) lines.push('');
+    for (const b of bad) lines.push(`unreadable: ${b.file}: ${b.error}`);
+    lines.push(`(${bad.length} unreadable file${bad.length === 1 ? '' : 's'}; \`gemma-bench runs rm ID\` deletes one)`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+function goodputLine(run: RunFile, slo: GoodputSlo): string {
+  const g = goodput(run, slo);
+  return `Goodput:   ${fmtRate(g.goodputReqS, 'req/s')} within ${describeSlo(slo)}: ${g.good} of ${g.finished} finished measured requests${g.goodPct === null ? '' : ` (${sig3(g.goodPct, 1)}%)`}`;
+}
+
+/** The `runs show` text report. */
+export function renderRunText(run: RunFile, slo?: GoodputSlo): string {
+  const s = run.summary;
+  const ps = run.preset.panScan;
+  const st = run.settings;
+  const dur = runDurationS(run);
+  const out: string[] = [];
+  out.push(`Run ${run.id}: ${run.name} (${run.status})`);
+  if (run.group) out.push(`Sweep: ${run.group.id}, point ${run.group.index + 1}/${run.group.total}: ${pointLabel(run.group.point)}`);
+  out.push(
+    `Model:     ${modelLabel(run)}`,
+    `Backend:   ${run.backend.name}; ${run.backend.replicas.map((r) => `replica ${r.replica}: ${r.devices.join(',') || '-'}`).join('; ') || 'no replicas'}`,
+    `Started:   ${localTime(run.startedAt)}, took ${fmtDuration(dur)}`,
+    `Preset:    ${run.preset.name}; pan-and-scan ${ps.enabled ? `on (min ratio ${ps.minRatioToActivate}, max crops ${ps.maxNumCrops}, min crop size ${ps.minCropSize})` : 'off'}`,
+    `Load:      ${st.rateRps !== null ? `open loop ${st.rateRps} req/s` : `closed loop, concurrency ${st.concurrency ?? '-'}`}, batch ${st.batchSize} (${st.batching}), max ${st.maxNewTokens} new tokens`,
+    `Workload:  ${run.workload.source}, ${run.workload.images.length} images x ${run.workload.prompts.length} prompts`,
+    `Requests:  ${s.completed} completed, ${s.failed} failed, ${s.cancelled} cancelled, ${s.warmup} warmup (excluded)`,
+    `Rates:     ${fmtRate(s.throughputReqS, 'req/s')}, ${fmtRate(s.outputTokensPerS, 'output tok/s')}, ${fmtRate(s.tokensPerSMean, 'tok/s per request (mean)')} over ${fmtDuration(s.measuredWallS)} measured`,
+    ...(slo ? [goodputLine(run, slo)] : []),
+    `Crops:     ${Object.entries(s.cropsHistogram).map(([k, n]) => `${k}: ${n}`).join(', ') || '-'} (mean ${cropsMean(s) === null ? '-' : sig3(cropsMean(s)!, 2)})`,
+    '',
+  );
+  const header = ['METRIC', 'COUNT', 'P50', 'P90', 'P95', 'P99', 'MEAN', 'MIN', 'MAX'];
+  const rows = LATENCY_METRICS.map((m) => {
+    const x = s.metrics[m];
+    return [METRIC_LABELS[m], fmtCount(x.count), fmtMs(x.p50), fmtMs(x.p90), fmtMs(x.p95), fmtMs(x.p99), fmtMs(x.mean), fmtMs(x.min), fmtMs(x.max)];
+  });
+  out.push(padTable([header, ...rows]), '');
+  if (s.perReplica.length) {
+    const rh = ['REPLICA', 'DEVICES', 'OK', 'FAILED', 'THROUGHPUT', 'E2E P50', 'E2E P95', 'TTFT P50', 'STATE'];
+    const rr = s.perReplica.map((r) => [
+      String(r.replica),
+      r.devices.join(',') || '-',
+      fmtCount(r.completed),
+      fmtCount(r.failed),
+      fmtRate(r.throughputReqS, 'req/s'),
+      fmtMs(r.e2eMs.p50),
+      fmtMs(r.e2eMs.p95),
+      fmtMs(r.ttftMs.p50),
+      r.died ? `died: ${r.died}` : 'ok',
+    ]);
+    out.push(padTable([rh, ...rr], { align: ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'left'] }), '');
+  }
+  const failed = run.requests.filter((r) => r.status === 'failed' && !r.warmup);
+  if (run.notes.length || failed.length) {
+    out.push('Notes:');
+    for (const n of run.notes) out.push(`  - ${n}`);
+    for (const f of failed.slice(0, 5)) out.push(`  - request ${f.id} failed: ${f.error ?? 'no error message'}`);
+    if (failed.length > 5) out.push(`  - ... ${failed.length - 5} more failed requests (\`gemma-bench runs show ${run.id} --json\` has them all)`);
+  }
+  return out.join('\n').trimEnd() + '\n';
+}
+
+// ---------------------------------------------------------------------------------------------------- subcommands
+
+async function list(argv: readonly string[]): Promise<number> {
+  const { values, positionals } = parseCommand(listDef, argv);
+  if (flag(values, 'help')) return help(listDef);
+  if (positionals.length) throw new UsageError(`runs list takes no arguments (got "${positionals[0]}"). Did you mean \`gemma-bench runs show ${positionals[0]}\`?`);
+  const dir = runsDir();
+  const entries = await listRuns(dir);
+  await writeStdout(flag(values, 'json') ? JSON.stringify({ runsDir: dir, runs: entries }, null, 2) + '\n' : renderRunList(entries, dir));
+  return EXIT_OK;
+}
+
+function oneId(def: CommandDef, positionals: readonly string[]): string {
+  if (positionals.length === 0) throw new UsageError(`${def.name} needs a run id. \`gemma-bench runs list\` shows them.`);
+  if (positionals.length > 1) throw new UsageError(`${def.name} takes one run id (got ${positionals.length}: ${positionals.join(' ')}).`);
+  return positionals[0];
+}
+
+async function show(argv: readonly string[]): Promise<number> {
+  const { values, positionals } = parseCommand(showDef, argv);
+  if (flag(values, 'help')) return help(showDef);
+  const id = oneId(showDef, positionals);
+  if (str(values, 'goodput') !== undefined && flag(values, 'json')) throw new UsageError('runs show --json prints the run file as saved; drop --goodput, or drop --json for the report with goodput.');
+  const slo = goodputFlag(values);
+  const r = await fromStore(() => resolveRunOrGroup(id));
+  if (r.kind === 'group') {
+    throw new UsageError(`"${id}" is a sweep group of ${r.runs.length} runs; show one of them (${r.runs.map((x) => x.id).join(', ')}), or \`gemma-bench compare ${id}\`.`);
+  }
+  await writeStdout(flag(values, 'json') ? runToJson(r.run) : renderRunText(r.run, slo));
+  return EXIT_OK;
+}
+
+function formatFromOut(out: string | undefined): ExportFormat | undefined {
+  if (!out) return undefined;
+  const ext = extname(out).toLowerCase();
+  return ext === '.csv' ? 'csv' : ext === '.md' || ext === '.markdown' ? 'md' : ext === '.json' ? 'json' : undefined;
+}
+
+async function exportRuns(argv: readonly string[]): Promise<number> {
+  const { values, positionals } = parseCommand(exportDef, argv);
+  if (flag(values, 'help')) return help(exportDef);
+  if (positionals.length === 0) throw new UsageError('runs export needs at least one run id or sweep group id. `gemma-bench runs list` shows them.');
+  const outFile = str(values, 'out');
+  const asked = oneOf(values, 'format', EXPORT_FORMATS) ?? formatFromOut(outFile);
+  const runs: RunFile[] = [];
+  let single = positionals.length === 1;
+  let sweep = false;
+  for (const p of positionals) {
+    const r = await fromStore(() => resolveRunOrGroup(p));
+    if (r.kind === 'group') {
+      single = false;
+      sweep = true;
+      runs.push(...r.runs);
+    } else runs.push(r.run);
+  }
+  // A sweep is a table of grid points, so it exports as CSV unless asked otherwise.
+  const format: ExportFormat = asked ?? (sweep ? 'csv' : 'json');
+  const text =
+    format === 'csv' ? runsToCsv(runs) : format === 'md' ? runs.map(runToMarkdown).join('\n---\n\n') : single ? runToJson(runs[0]) : runsToJson(runs);
+  if (!outFile) {
+    await writeStdout(text);
+    return EXIT_OK;
+  }
+  try {
+    await writeFile(outFile, text, 'utf8');
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new Error(`cannot write ${outFile}: ${e.code ? `${e.code}` : e.message}. Choose another --out path.`);
+  }
+  process.stderr.write(`wrote ${runs.length} run${runs.length === 1 ? '' : 's'} as ${format} to ${outFile}\n`);
+  return EXIT_OK;
+}
+
+async function confirm(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
+async function rm(argv: readonly string[]): Promise<number> {
+  const { values, positionals } = parseCommand(rmDef, argv);
+  if (flag(values, 'help')) return help(rmDef);
+  if (positionals.length === 0) throw new UsageError('runs rm needs at least one run id. `gemma-bench runs list` shows them.');
+  const ids: string[] = [];
+  for (const p of positionals) {
+    const t = await fromStore(() => resolveTarget(p));
+    if (t.kind === 'run') ids.push(t.id);
+    else ids.push(...t.members.map((m) => m.id));
+  }
+  const unique = [...new Set(ids)];
+  if (!flag(values, 'yes')) {
+    if (!process.stdin.isTTY) {
+      throw new UsageError(`refusing to delete ${unique.length} run${unique.length === 1 ? '' : 's'} without --yes: stdin is not a terminal, so nobody can confirm. Add --yes.`);
+    }
+    const ok = await confirm(`Delete ${unique.length} run${unique.length === 1 ? '' : 's'} from ${runsDir()}?\n${unique.map((i) => `  ${i}`).join('\n')}\n[y/N] `);
+    if (!ok) {
+      process.stderr.write('nothing deleted\n');
+      return EXIT_OK;
+    }
+  }
+  for (const id of unique) {
+    const file = await fromStore(() => removeRun(id));
+    await writeStdout(`deleted ${id} (${file})\n`);
+  }
+  return EXIT_OK;
+}
+
+async function help(def: CommandDef): Promise<number> {
+  await writeStdout(helpText(def));
+  return EXIT_OK;
+}
+
+const SUBCOMMANDS: Record<string, (argv: readonly string[]) => Promise<number>> = { list, ls: list, show, export: exportRuns, rm, remove: rm };
+
+export async function run(argv: readonly string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === '--help' || sub === '-h' || sub === 'help') return help(command);
+  // Bare `runs` (or `runs --json`) lists.
+  if (sub === undefined || sub.startsWith('-')) return list(argv);
+  const fn = SUBCOMMANDS[sub];
+  if (!fn) throw new UsageError(`unknown subcommand "runs ${sub}". Use one of: list, show, export, rm. Run \`gemma-bench runs --help\`.`);
+  return fn(rest);
+}

@@ -1,0 +1,157 @@
+// `gemma-bench sweep --grid KEY=V1,V2 ...`: one run per point of the grid (the cartesian product), like the
+// original Python launcher's sweep, saved as one group, printed as one table and written as one CSV row per point.
+// Replicas are loaded once and reused across points (pan-and-scan settings travel with each request); if a
+// replica dies, the next point starts fresh ones.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { flag, helpText, parseCommand, str, strs, UsageError, type CommandDef, type ParsedValues } from '../args.js';
+import { EXIT_FAILED, EXIT_OK } from '../command.js';
+import { loadPreset } from '../../config/load-preset.js';
+import { dataDir } from '../../config/paths.js';
+import type { LogFn, Replica } from '../../engine/backend.js';
+import { runBenchmark } from '../../engine/run-benchmark.js';
+import type { RunFile } from '../../engine/types.js';
+import { runsToCsv } from '../../report/export.js';
+import { loadRun } from '../../store/run-store.js';
+import { fmtMs, NONE, padTable, sig3 } from '../../report/format.js';
+import { ndjsonPresenter, plainPresenter } from '../../report/headless.js';
+import { createBackend, DEFAULT_PRESET, resolveAutoReplicas, resolveRunSettings, resolveWorkload, RUN_OPTIONS, runConfigFor } from '../run-flags.js';
+
+/** Run flags a grid may vary (each is also a plain `run` flag). */
+export const GRID_KEYS = ['min-ratio', 'max-crops', 'min-crop-size', 'concurrency', 'rate', 'batch-size', 'batching', 'max-new-tokens'] as const;
+
+export const command: CommandDef = {
+  name: 'sweep',
+  summary: 'run one benchmark per point of a grid of settings and compare them in one table and CSV',
+  usage: '--grid KEY=V1,V2 [--grid KEY=...]... [run options] [--csv FILE]',
+  details: `Grid keys: ${GRID_KEYS.join(', ')}. Every other option is as for \`gemma-bench run\` and applies to all points.`,
+  options: {
+    grid: { type: 'string', multiple: true, placeholder: 'KEY=V1,V2', description: 'a grid axis' },
+    csv: { type: 'string', placeholder: 'FILE', description: 'where to write the CSV (default: under the data directory, printed)' },
+    ...RUN_OPTIONS,
+  },
+  examples: ['gemma-bench sweep --grid min-ratio=2.0,2.5 --grid max-crops=4,6 --grid min-crop-size=448', 'gemma-bench sweep --grid concurrency=1,2,4 --requests 20 --csv sweep.csv'],
+};
+
+export interface GridAxis {
+  readonly key: (typeof GRID_KEYS)[number];
+  readonly values: readonly string[];
+}
+
+export function parseGrid(specs: readonly string[]): GridAxis[] {
+  if (specs.length === 0) throw new UsageError('give at least one --grid KEY=V1,V2 (e.g. --grid max-crops=4,6)');
+  const axes: GridAxis[] = [];
+  for (const spec of specs) {
+    const m = /^([a-z-]+)=(.+)$/.exec(spec.trim());
+    if (!m) throw new UsageError(`--grid ${spec}: expected KEY=V1,V2,... (e.g. max-crops=4,6)`);
+    const key = m[1] as GridAxis['key'];
+    if (!(GRID_KEYS as readonly string[]).includes(key)) throw new UsageError(`--grid ${spec}: unknown key "${m[1]}"; grid keys are ${GRID_KEYS.join(', ')}`);
+    if (axes.some((a) => a.key === key)) throw new UsageError(`--grid ${key} is given twice; list all its values in one --grid`);
+    const values = m[2].split(',').map((v) => v.trim()).filter((v) => v.length > 0);
+    if (values.length === 0) throw new UsageError(`--grid ${spec}: no values`);
+    axes.push({ key, values });
+  }
+  return axes;
+}
+
+/** The cartesian product, first axis varying slowest. */
+export function gridPoints(axes: readonly GridAxis[]): Record<string, string>[] {
+  let points: Record<string, string>[] = [{}];
+  for (const a of axes) points = points.flatMap((p) => a.values.map((v) => ({ ...p, [a.key]: v })));
+  return points;
+}
+
+export async function run(argv: readonly string[]): Promise<number> {
+  const { values } = parseCommand(command, argv);
+  if (flag(values, 'help')) {
+    process.stdout.write(helpText(command));
+    return EXIT_OK;
+  }
+  const axes = parseGrid(strs(values, 'grid'));
+  for (const a of axes) if (values[a.key] !== undefined) throw new UsageError(`--${a.key} is both a flag and a grid axis; drop one`);
+  const points = gridPoints(axes);
+  const preset = loadPreset(str(values, 'preset') ?? DEFAULT_PRESET);
+  // Validate every point before running any, so a typo in the last value does not waste the first runs.
+  const resolved = points.map((p) => resolveRunSettings(withPoint(values, p), preset));
+  const json = flag(values, 'json');
+  const presenter = json ? ndjsonPresenter() : plainPresenter();
+  const log: LogFn = (level, message) => {
+    if (!json || level !== 'info') process.stderr.write(`${level === 'info' ? '' : `${level}: `}${message}\n`);
+  };
+  const groupId = `sweep-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}-${randomBytes(2).toString('hex')}`;
+  const csvPath = resolve(str(values, 'csv') ?? join(dataDir(), 'sweeps', `${groupId}.csv`));
+  const backend = await createBackend(resolved[0].backendChoice, log);
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  let replicas: Replica[] = [];
+  const dead = new Set<number>();
+  const runs: RunFile[] = [];
+  let anyFailed = false;
+  try {
+    for (let i = 0; i < points.length && !controller.signal.aborted; i++) {
+      const r = { ...resolved[i], settings: await resolveAutoReplicas(backend, resolved[i].backendChoice, resolved[i].settings, resolved[i].gpusPerReplica) };
+      if (replicas.length !== r.settings.replicas || dead.size > 0) {
+        await Promise.allSettled(replicas.map((x) => x.close()));
+        dead.clear();
+        replicas = await backend.start({ replicas: r.settings.replicas, gpusPerReplica: r.gpusPerReplica, log });
+        for (const x of replicas) void x.died.then(() => dead.add(x.id));
+      }
+      if (!json) process.stderr.write(`\npoint ${i + 1}/${points.length}: ${Object.entries(points[i]).map(([k, v]) => `${k}=${v}`).join(' ')}\n`);
+      const workload = await resolveWorkload(values, r.preprocess, r.settings.seed);
+      const events = runBenchmark(
+        runConfigFor(r, workload, {
+          name: `${str(values, 'name') ?? preset.name}-${Object.values(points[i]).join('-')}`,
+          group: { id: groupId, kind: 'sweep', point: numericPoint(points[i]), index: i, total: points.length },
+        }),
+        { backend, replicas, signal: controller.signal },
+      );
+      for await (const e of events) {
+        presenter.onEvent(e);
+        if (e.type === 'run-finished') {
+          if (e.status !== 'completed') anyFailed = true;
+          if (e.file) runs.push(await loadRun(e.runId));
+        }
+      }
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await Promise.allSettled(replicas.map((x) => x.close()));
+  }
+  if (runs.length > 0) {
+    mkdirSync(dirname(csvPath), { recursive: true });
+    writeFileSync(csvPath, runsToCsv(runs));
+  }
+  if (json) process.stdout.write(`${JSON.stringify({ type: 'sweep-finished', groupId, runs: runs.map((x) => x.id), csv: runs.length ? csvPath : null })}\n`);
+  else {
+    process.stdout.write(`\nsweep ${groupId}: ${runs.length} of ${points.length} point(s) saved\n`);
+    process.stdout.write(`${sweepTable(axes, runs)}\n`);
+    if (runs.length) process.stdout.write(`CSV written to ${csvPath}\ncompare them: gemma-bench compare ${groupId}\n`);
+  }
+  if (controller.signal.aborted) return 130;
+  return anyFailed || runs.length < points.length ? EXIT_FAILED : EXIT_OK;
+}
+
+function withPoint(values: ParsedValues, point: Record<string, string>): ParsedValues {
+  return { ...values, ...point };
+}
+
+function numericPoint(p: Record<string, string>): Record<string, number | string> {
+  return Object.fromEntries(Object.entries(p).map(([k, v]) => [k, Number.isFinite(Number(v)) ? Number(v) : v]));
+}
+
+/** A rate in a column whose header carries the unit. */
+const rate = (v: number | null) => (v === null ? NONE : sig3(v, 2));
+
+export function sweepTable(axes: readonly GridAxis[], runs: readonly RunFile[]): string {
+  const head = [...axes.map((a) => a.key), 'completed', 'failed', 'e2e p50', 'e2e p95', 'ttft p50', 'req/s', 'tok/s mean', 'run'];
+  const rows = runs.map((r) => {
+    const s = r.summary;
+    return [...axes.map((a) => String(r.group?.point[a.key] ?? '')), s.completed, s.failed, fmtMs(s.metrics.e2eMs.p50), fmtMs(s.metrics.e2eMs.p95), fmtMs(s.metrics.ttftMs.p50), rate(s.throughputReqS), rate(s.tokensPerSMean), r.id];
+  });
+  return padTable([head, ...rows]);
+}

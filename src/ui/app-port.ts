@@ -1,0 +1,102 @@
+// The contract between the interactive screens and the I/O side (src/app/app-controller.ts implements it; tests pass
+// fakes). The UI only calls these methods and renders what they return: it never reads files, starts workers or
+// touches the engine itself. Types only, plus a few pure helpers about them.
+import type { Preset } from '../config/preset-schema.js';
+import type { EngineEvent } from '../engine/events.js';
+import type { CompareModel } from '../report/compare.js';
+import type { RunHeadline, RunListBad, RunListOk } from '../report/describe.js';
+
+export interface PresetInfo {
+  readonly name: string;
+  readonly builtin: boolean;
+  readonly file: string;
+  /** The validated preset, or null when the file is invalid (then `error` says why). */
+  readonly preset: Preset | null;
+  readonly error: string | null;
+}
+
+export type ImagesCheck =
+  | { readonly ok: true; readonly images: number; readonly skipped: number; readonly message: string }
+  | { readonly ok: false; readonly message: string };
+
+export interface BackendOption {
+  readonly name: 'onnx' | 'transformers' | 'openai';
+  readonly available: boolean;
+  /** Why it is unavailable, or a short description. */
+  readonly note: string;
+}
+
+/** What the user chose on the home screen. Null numbers mean "as the preset says". */
+export interface RunRequest {
+  readonly preset: string;
+  /** A file, directory or glob; empty for the built-in synthetic set. */
+  readonly images: string;
+  readonly backend: string;
+  /** "tiny" (built-in, random weights) or a model path / id. */
+  readonly model: string;
+  readonly requests: number | null;
+  readonly warmup: number | null;
+  readonly maxNewTokens: number | null;
+}
+
+export interface RunHandle {
+  /**
+   * The run's events: first `log` events while the workload and model are prepared, then the engine's own.
+   * Throws (from the iterator) when preparation fails, with a message for the user.
+   */
+  readonly events: AsyncIterable<EngineEvent>;
+  /** Stops the run: the engine saves what it measured as interrupted. Safe to call more than once. */
+  cancel(): void;
+}
+
+export type { RunHeadline };
+
+/** A saved run as the list shows it, or a run file that cannot be read (named, never hiding the others). */
+export type RunRow = Omit<RunListOk, 'file'> | RunListBad;
+
+export type ExportFormat = 'json' | 'csv' | 'md';
+
+/** The remembered choices of the home screen: the last run request. */
+export type Prefs = RunRequest;
+
+export const DEFAULT_PREFS: Prefs = { preset: 'balanced', images: '', backend: 'onnx', model: 'tiny', requests: null, warmup: null, maxNewTokens: null };
+
+export type SavePresetResult = { readonly ok: true; readonly file: string } | { readonly ok: false; readonly message: string };
+
+export interface Controller {
+  /** Loads the engine's modules (the slow part of starting); call once before the other methods. */
+  init(): Promise<void>;
+  listPresets(): Promise<PresetInfo[]>;
+  /** Validates an images path or glob as typed (empty = the synthetic set). Never throws. */
+  validateImages(spec: string): Promise<ImagesCheck>;
+  backends(): Promise<BackendOption[]>;
+  /** What the model field stands for, e.g. "gemma3-tiny, random weights: speed only". */
+  describeModel(model: string): string;
+  startRun(req: RunRequest): RunHandle;
+  listRuns(): Promise<RunRow[]>;
+  /** The comparison of saved runs, the first being the baseline. */
+  compareRuns(ids: readonly string[]): Promise<CompareModel>;
+  /** The comparison of a sweep's runs in grid order. */
+  compareGroup(groupId: string): Promise<CompareModel>;
+  /** Writes the export and returns its path. */
+  exportRuns(ids: readonly string[], format: ExportFormat): Promise<string>;
+  /** Deletes the runs; returns the files removed. */
+  deleteRuns(ids: readonly string[]): Promise<string[]>;
+  /** Saves the request's settings as a user preset named `name` (validated; never overwrites a built-in). */
+  savePreset(name: string, req: RunRequest): Promise<SavePresetResult>;
+  loadPrefs(): Prefs;
+  savePrefs(p: Prefs): void;
+  /** Where runs are saved, for the runs screen's title. */
+  readonly runsDir: string;
+}
+
+/** A one-line description of a preset's key settings: pan-and-scan knobs, topology, load. */
+export function presetSummary(p: Preset): string {
+  const ps = p.panScan;
+  const pan = ps.enabled ? `p&s ratio≥${ps.minRatioToActivate} ≤${ps.maxNumCrops} crops ≥${ps.minCropSize}px` : 'p&s off';
+  const topo = `${p.topology.gpusPerReplica} GPU/rep × ${p.topology.replicas}`;
+  const l = p.load;
+  const loadMode = l.rateRps !== undefined ? `${l.rateRps} req/s` : `conc ${l.concurrency ?? 1}`;
+  const amount = l.durationS !== undefined ? `${l.durationS} s+${l.warmup} req` : `${l.requests ?? 32}+${l.warmup} req`;
+  return `${pan} · ${topo} · ${loadMode} · ${amount} · ${p.generation.maxNewTokens} tok`;
+}

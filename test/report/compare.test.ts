@@ -1,0 +1,104 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { RunFile } from '../../src/engine/types.js';
+import { compareRuns, renderCompareText, type CompareModel } from '../../src/report/compare.js';
+import { fakeRun } from '../helpers/fake-run.js';
+
+const row = (m: CompareModel, key: string) => {
+  const r = m.rows.find((x) => x.key === key);
+  assert.ok(r, key);
+  return r;
+};
+
+/** A run with chosen headline numbers (everything else from the fake). */
+function withSummary(id: string, e2eP50: number | null, throughput: number | null, failed = 0): RunFile {
+  const r = fakeRun({ id, seed: id.length });
+  return {
+    ...r,
+    summary: {
+      ...r.summary,
+      failed,
+      throughputReqS: throughput,
+      metrics: { ...r.summary.metrics, e2eMs: { ...r.summary.metrics.e2eMs, p50: e2eP50 } },
+    },
+  };
+}
+
+test('deltas are against the first run, absolute and in percent', () => {
+  const m = compareRuns([withSummary('base-1', 100, 10), withSummary('fast-22', 80, 12.5), withSummary('slow-333', 150, 5)]);
+  assert.equal(m.baselineId, 'base-1');
+  assert.deepEqual(m.columns.map((c) => c.id), ['base-1', 'fast-22', 'slow-333']);
+  const e2e = row(m, 'e2e_p50');
+  assert.equal(e2e.direction, 'lower');
+  assert.equal(e2e.unit, 'ms');
+  assert.deepEqual(e2e.cells.map((c) => c.value), [100, 80, 150]);
+  assert.deepEqual(e2e.cells.map((c) => c.delta), [null, -20, 50]);
+  assert.deepEqual(e2e.cells.map((c) => c.deltaPct), [null, -20, 50]);
+  const thr = row(m, 'throughput_req_s');
+  assert.deepEqual(thr.cells.map((c) => c.delta), [null, 2.5, -5]);
+  assert.deepEqual(thr.cells.map((c) => c.deltaPct), [null, 25, -50]);
+});
+
+test('best marks: lowest for times, highest for rates, ties all marked, none on counts', () => {
+  const m = compareRuns([withSummary('a-1', 100, 10, 2), withSummary('b-2', 80, 12.5, 0), withSummary('c-3', 150, 5, 0)]);
+  assert.deepEqual(row(m, 'e2e_p50').cells.map((c) => c.best), [false, true, false]);
+  assert.deepEqual(row(m, 'throughput_req_s').cells.map((c) => c.best), [false, true, false]);
+  assert.equal(row(m, 'failed').direction, 'none');
+  assert.deepEqual(row(m, 'failed').cells.map((c) => c.best), [false, false, false]);
+  assert.deepEqual(row(m, 'completed').cells.map((c) => c.best), [false, false, false]);
+  assert.deepEqual(row(m, 'crops_mean').cells.map((c) => c.best), [false, false, false]);
+
+  const tie = compareRuns([withSummary('a-1', 90, 12), withSummary('b-2', 90, 12), withSummary('c-3', 95, 11)]);
+  assert.deepEqual(row(tie, 'e2e_p50').cells.map((c) => c.best), [true, true, false]);
+  assert.deepEqual(row(tie, 'throughput_req_s').cells.map((c) => c.best), [true, true, false]);
+  assert.deepEqual(row(tie, 'e2e_p50').cells.map((c) => c.deltaPct), [null, 0, (5 / 90) * 100]);
+});
+
+test('missing values: no delta, never best; a zero baseline has no percent; one run marks nothing', () => {
+  const m = compareRuns([withSummary('a-1', null, 0), withSummary('b-2', 80, 5), withSummary('c-3', 90, null)]);
+  const e2e = row(m, 'e2e_p50');
+  assert.deepEqual(e2e.cells.map((c) => c.delta), [null, null, null]);
+  assert.deepEqual(e2e.cells.map((c) => c.best), [false, true, false]);
+  const thr = row(m, 'throughput_req_s');
+  assert.deepEqual(thr.cells.map((c) => c.delta), [null, 5, null]);
+  assert.deepEqual(thr.cells.map((c) => c.deltaPct), [null, null, null]);
+  assert.deepEqual(thr.cells.map((c) => c.best), [false, true, false]);
+  const single = compareRuns([withSummary('a-1', 100, 10)]);
+  assert.ok(single.rows.every((r) => r.cells.every((c) => !c.best)));
+  assert.throws(() => compareRuns([]));
+});
+
+test('rows cover the headline metrics; warnings flag unlike runs', () => {
+  const a = fakeRun({ id: 'a-1' });
+  const b = fakeRun({ id: 'b-2', seed: 2, setHash: 'e'.repeat(64), outputTokens: 32, status: 'interrupted' });
+  const m = compareRuns([a, b]);
+  assert.deepEqual(m.rows.map((r) => r.key), [
+    'e2e_p50', 'e2e_p95', 'e2e_p99', 'ttft_p50', 'ttft_p95', 'tpot_p50', 'itl_p50', 'preprocess_p50', 'vision_p50',
+    'throughput_req_s', 'output_tokens_per_s', 'tokens_per_s_mean', 'completed', 'failed', 'crops_mean',
+  ]);
+  assert.equal(row(m, 'output_tokens_per_s').direction, 'higher');
+  assert.equal(row(m, 'tokens_per_s_mean').direction, 'higher');
+  assert.ok(m.warnings.some((w) => /different image sets/.test(w)));
+  assert.ok(m.warnings.some((w) => /maxNewTokens/.test(w)));
+  assert.ok(m.warnings.some((w) => /random weights: speed only/.test(w)));
+  assert.ok(m.warnings.some((w) => /b-2 \(interrupted\)/.test(w)));
+  assert.deepEqual(compareRuns([a, fakeRun({ id: 'c-3', seed: 3 })]).warnings, ['random weights: speed only (outputs are not meaningful)']);
+  // The model is plain data: it survives JSON unchanged.
+  assert.deepEqual(JSON.parse(JSON.stringify(m)), m);
+});
+
+test('renderCompareText: aligned columns, best marked with *, deltas like +12.3%', () => {
+  const text = renderCompareText(compareRuns([withSummary('base-1', 100, 10), withSummary('fast-22', 80, 12.5), withSummary('slow-333', 150, 5)]));
+  const lines = text.split('\n');
+  const e2e = lines.find((l) => l.startsWith('E2E p50'))!;
+  assert.match(e2e, /^E2E p50 +100 ms +80\.0 ms\* \(-20\.0%\) +150 ms \(\+50\.0%\)$/);
+  const thr = lines.find((l) => l.startsWith('Throughput'))!;
+  assert.match(thr, /10\.0 req\/s +12\.5 req\/s\* \(\+25\.0%\) +5\.00 req\/s \(-50\.0%\)$/);
+  assert.match(lines[0], /balanced \(baseline\)/);
+  assert.match(lines[1], /base-1 +fast-22 +slow-333$/);
+  // Columns line up: every body row is as wide as the widest, right-aligned cells end together.
+  const body = lines.slice(0, lines.indexOf(''));
+  const width = Math.max(...body.map((l) => l.length));
+  for (const l of body.slice(1)) assert.equal(l.length, width, l);
+  assert.match(text, /\* best in its row/);
+});

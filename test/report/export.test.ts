@@ -1,0 +1,135 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { CSV_COLUMNS, csvField, runsToCsv, runsToJson, runToJson, runToMarkdown } from '../../src/report/export.js';
+import { fakeRun } from '../helpers/fake-run.js';
+
+/** A small RFC 4180 parser, to check the CSV reads back as written. */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      row.push(field);
+      field = '';
+    } else if (c === '\n') {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+    } else field += c;
+  }
+  assert.equal(field, '', 'text ends with a newline');
+  return rows;
+}
+
+const REQUIRED = 'run_id,name,status,preset,backend,model,min_ratio,max_crops,min_crop_size,pan_and_scan,requests_completed,requests_failed,latency_p50_ms,latency_p90_ms,latency_p95_ms,latency_p99_ms,ttft_p50_ms,ttft_p95_ms,tpot_p50_ms,itl_p50_ms,throughput_req_s,output_tokens_per_s,tokens_per_s_mean'.split(',');
+
+test('CSV: the required columns first, in order, one row per run, values from the summary', () => {
+  const a = fakeRun({ id: '20261125-140000-a-0001', failed: 3 });
+  const b = fakeRun({ id: '20261125-150000-b-0002', seed: 5, panScan: { enabled: false } });
+  const rows = parseCsv(runsToCsv([a, b]));
+  assert.deepEqual(rows[0].slice(0, REQUIRED.length), REQUIRED);
+  assert.deepEqual(rows[0], CSV_COLUMNS);
+  assert.equal(rows.length, 3);
+  for (const r of rows) assert.equal(r.length, CSV_COLUMNS.length);
+  const col = (r: string[], name: string) => r[CSV_COLUMNS.indexOf(name as (typeof CSV_COLUMNS)[number])];
+  const ra = rows[1];
+  assert.equal(col(ra, 'run_id'), a.id);
+  assert.equal(col(ra, 'model'), 'gemma3-tiny, random weights: speed only');
+  assert.equal(col(ra, 'requests_completed'), String(a.summary.completed));
+  assert.equal(col(ra, 'requests_failed'), '3');
+  assert.equal(Number(col(ra, 'latency_p50_ms')), Number(a.summary.metrics.e2eMs.p50!.toFixed(3)));
+  assert.equal(Number(col(ra, 'latency_p99_ms')), Number(a.summary.metrics.e2eMs.p99!.toFixed(3)));
+  assert.equal(Number(col(ra, 'ttft_p95_ms')), Number(a.summary.metrics.ttftMs.p95!.toFixed(3)));
+  assert.equal(Number(col(ra, 'itl_p50_ms')), Number(a.summary.metrics.itlMs.p50!.toFixed(3)));
+  assert.equal(Number(col(ra, 'throughput_req_s')), Number(a.summary.throughputReqS!.toFixed(3)));
+  assert.equal(Number(col(ra, 'tokens_per_s_mean')), Number(a.summary.tokensPerSMean!.toFixed(3)));
+  assert.equal(col(ra, 'min_ratio'), '2');
+  assert.equal(col(ra, 'max_crops'), '6');
+  assert.equal(col(ra, 'min_crop_size'), '448');
+  assert.equal(col(ra, 'pan_and_scan'), 'true');
+  assert.equal(col(rows[2], 'pan_and_scan'), 'false');
+  assert.equal(col(ra, 'group_id'), '', 'null is an empty field');
+  assert.equal(col(ra, 'rate_rps'), '');
+});
+
+test('CSV quoting: commas, quotes, newlines and edge spaces survive a round trip', () => {
+  const nasty = 'run, "quoted"\nsecond line';
+  const r = fakeRun({ id: '20261125-140000-q-0001', name: nasty });
+  const text = runsToCsv([r]);
+  assert.ok(text.includes('"run, ""quoted""\nsecond line"'));
+  const rows = parseCsv(text);
+  assert.equal(rows.length, 2);
+  assert.equal(rows[1][CSV_COLUMNS.indexOf('name')], nasty);
+  assert.equal(csvField(' lead'), '" lead"');
+  assert.equal(csvField('plain'), 'plain');
+  assert.equal(csvField(null), '');
+  assert.equal(csvField(1.5), '1.5');
+  assert.equal(runsToCsv([]), CSV_COLUMNS.join(',') + '\n');
+});
+
+test('CSV: sweep points carry their group and point', () => {
+  const runs = [0, 1].map((i) =>
+    fakeRun({ id: `20261125-160000-sweep-000${i}`, seed: i + 1, panScan: { maxNumCrops: 2 + 2 * i }, group: { id: 'sweep-1', kind: 'sweep', point: { 'max-crops': 2 + 2 * i, 'min-ratio': 1.5 }, index: i, total: 2 } }),
+  );
+  const rows = parseCsv(runsToCsv(runs));
+  const i = (n: string) => CSV_COLUMNS.indexOf(n as (typeof CSV_COLUMNS)[number]);
+  assert.deepEqual(rows.slice(1).map((r) => [r[i('group_id')], r[i('sweep_index')], r[i('sweep_point')], r[i('max_crops')]]), [
+    ['sweep-1', '0', 'max-crops=2 min-ratio=1.5', '2'],
+    ['sweep-1', '1', 'max-crops=4 min-ratio=1.5', '4'],
+  ]);
+});
+
+test('JSON: round-trips exactly; arrays of numbers sit on one line', () => {
+  const r = fakeRun({ failed: 1, replicas: 2, notes: ['a note with "quotes", [brackets]\nand a newline'] });
+  const text = runToJson(r);
+  assert.deepEqual(JSON.parse(text), JSON.parse(JSON.stringify(r)));
+  assert.ok(text.endsWith('\n'));
+  assert.match(text, /"tokenTimesMs": \[[0-9.e-]+(, [0-9.e-]+){15}\]/);
+  assert.ok(text.split('\n').length < 1500, `compact layout (${text.split('\n').length} lines)`);
+  const many = runsToJson([r, fakeRun({ seed: 2 })]);
+  const parsed = JSON.parse(many);
+  assert.equal(parsed.length, 2);
+  assert.deepEqual(parsed[0], JSON.parse(JSON.stringify(r)));
+  assert.deepEqual(JSON.parse(runsToJson([])), []);
+});
+
+test('Markdown: the model label with "random weights: speed only", settings, the latency table, replicas, notes', () => {
+  const r = fakeRun({ failed: 2, replicas: 2, notes: ['replica 1 died: worker exited | code 137'], diedReplica: { replica: 1, reason: 'worker exited with code 137' } });
+  const text = runToMarkdown(r);
+  assert.match(text, /^# gemma-bench run: balanced$/m);
+  assert.match(text, /\| Model \| gemma3-tiny, random weights: speed only \|/);
+  assert.match(text, /random weights: speed only/);
+  assert.match(text, /\| Pan-and-scan \| on: min ratio 2, max crops 6, min crop size 448 px \|/);
+  assert.match(text, /^\| Metric \(ms\) \| count \| p50 \| p90 \| p95 \| p99 \| mean \| min \| max \|$/m);
+  for (const label of ['E2E latency', 'TTFT', 'TPOT', 'ITL', 'Queue', 'Preprocess', 'Vision']) assert.match(text, new RegExp(`^\\| ${label} \\| \\d+ \\| [0-9.]+ \\|`, 'm'), label);
+  assert.match(text, /^## Per replica$/m);
+  assert.match(text, /\| 1 \| cuda:2, cuda:3 \| .* \| died: worker exited with code 137 \|$/m);
+  assert.match(text, /- replica 1 died: worker exited \| code 137/);
+  assert.match(text, /Request \d+ failed: replica \d: worker exited with code 137/);
+  assert.match(text, /2 failed/);
+
+  const real = fakeRun({ randomWeights: false });
+  const realText = runToMarkdown(real);
+  assert.doesNotMatch(realText, /random weights/);
+  assert.match(realText, /\| Model \| gemma-3-4b-it \(onnx-community, q4\) \|/);
+  // A random-weights model whose label forgot to say so still gets the warning.
+  const unlabeled = { ...real, backend: { ...real.backend, model: { ...real.backend.model, randomWeights: true } } };
+  assert.match(runToMarkdown(unlabeled), /\| Model \| gemma-3-4b-it \(onnx-community, q4\), random weights: speed only \|/);
+});
+
+test('Markdown escapes table-breaking characters in cells', () => {
+  const r = fakeRun({ name: 'a|b' });
+  const pipe = { ...r, preset: { ...r.preset, name: 'pre|set' } };
+  assert.match(runToMarkdown(pipe), /\| Preset \| pre\\\|set \|/);
+});
