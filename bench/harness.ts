@@ -4,11 +4,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Preset } from '../src/config/preset-schema.js';
+import { resolveRunSpec } from '../src/config/resolve-run-spec.js';
+import { persistRuns } from '../src/store/run-sink.js';
 import type { Backend, InferRequest, InferResult, Replica } from '../src/engine/backend.js';
 import { nowMs } from '../src/util/clock.js';
 import { runBenchmark } from '../src/engine/run-benchmark.js';
-import type { RunSettings, Workload } from '../src/engine/types.js';
+import type { Workload } from '../src/engine/types.js';
 import { loadPreset } from '../src/config/load-preset.js';
 
 const TOKENS_PER_REQUEST = 256;
@@ -35,15 +36,16 @@ function noopReplica(id: number): Replica {
 }
 
 const noopBackend: Backend = {
-  name: 'onnx',
+  name: 'noop',
+  telemetry: 'cpu',
+  resolveReplicas: async (_g, r) => (r === 'auto' ? 1 : r),
   model: () => ({ name: 'noop', label: 'no-op backend (harness overhead only)', path: null, randomWeights: true, details: {} }),
   start: async (o) => Array.from({ length: o.replicas }, (_, i) => noopReplica(i)),
 };
 
 async function measure(requests: number, replicas: number, concurrency: number, batchSize: number) {
   const dir = mkdtempSync(join(tmpdir(), 'gb-harness-'));
-  const preset: Preset = loadPreset('balanced');
-  const settings: RunSettings = { requests, durationS: null, concurrency, rateRps: null, warmup: 0, maxNewTokens: TOKENS_PER_REQUEST, batchSize, batching: 'crop', replicas, seed: 0 };
+  const spec = resolveRunSpec(loadPreset('balanced'), { requests, concurrency, warmup: 0, maxNewTokens: TOKENS_PER_REQUEST, batchSize, batching: 'crop', replicas, telemetry: false });
   const workload: Workload = {
     source: 'bench', prompts: ['q'], setHash: 'x', skipped: 0,
     images: [{ path: '/dev/null', sha256: 'x', bytes: 0, width: 896, height: 896, crops: [], imageTokens: 256, promptTokens: [300], error: null }],
@@ -52,10 +54,7 @@ async function measure(requests: number, replicas: number, concurrency: number, 
   let measureStartAt = 0;
   let savingAt = 0;
   const t0 = nowMs();
-  for await (const e of runBenchmark(
-    { name: 'harness', preset, settings, load: { kind: 'closed', concurrency }, stop: { kind: 'requests', count: requests }, preprocess: { panScan: null, exifOrientation: 'ignore', pixelLimit: 1e9 }, workload, group: null, gpusPerReplica: 1, telemetry: { enabled: false }, runsDir: dir },
-    { backend: noopBackend },
-  )) {
+  for await (const e of persistRuns(runBenchmark(spec, { backend: noopBackend, workload }), dir)) {
     events++;
     // `at` is stamped by the engine when it emits, so consumer lag does not blur the window.
     if (e.type === 'phase' && e.phase === 'measuring') measureStartAt = e.at;

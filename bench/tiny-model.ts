@@ -10,7 +10,8 @@ import { loadPreset } from '../src/config/load-preset.js';
 import { OnnxBackend } from '../src/engine/backends/onnx/index.js';
 import { runBenchmark } from '../src/engine/run-benchmark.js';
 import { ensureSyntheticSet } from '../src/engine/synthetic.js';
-import type { RunSettings, RunSummary } from '../src/engine/types.js';
+import type { RunSummary } from '../src/engine/types.js';
+import { resolveRunSpec } from '../src/config/resolve-run-spec.js';
 import { buildWorkload } from '../src/engine/workload.js';
 import { DEFAULT_PROMPT } from '../src/panscan/prompt.js';
 import type { PreprocessSettings } from '../src/panscan/preprocess.js';
@@ -30,12 +31,10 @@ async function png(file: string, w: number, h: number): Promise<string> {
 async function bench(files: string[], o: { replicas: number; requests: number; warmup: number; concurrency: number; batchSize: number; batching: 'crop' | 'fifo'; maxNewTokens: number }): Promise<RunSummary> {
   const backend = await OnnxBackend.create({ model: 'tiny', threads: availableParallelism(), log: () => {} });
   const workload = await buildWorkload('bench', files, [DEFAULT_PROMPT], PRE);
-  const settings: RunSettings = { requests: o.requests, durationS: null, concurrency: o.concurrency, rateRps: null, warmup: o.warmup, maxNewTokens: o.maxNewTokens, batchSize: o.batchSize, batching: o.batching, replicas: o.replicas, seed: 0 };
+  // The balanced preset's pan-and-scan knobs, as PRE.
+  const spec = resolveRunSpec(loadPreset('balanced'), { name: 'bench', requests: o.requests, concurrency: o.concurrency, warmup: o.warmup, maxNewTokens: o.maxNewTokens, batchSize: o.batchSize, batching: o.batching, replicas: o.replicas, pixelLimit: PRE.pixelLimit, telemetry: false });
   let summary: RunSummary | null = null;
-  for await (const e of runBenchmark(
-    { name: 'bench', preset: loadPreset('balanced'), settings, load: { kind: 'closed', concurrency: o.concurrency }, stop: { kind: 'requests', count: o.requests }, preprocess: PRE, workload, group: null, gpusPerReplica: 1, telemetry: { enabled: false }, runsDir: join(home, 'runs') },
-    { backend },
-  )) {
+  for await (const e of runBenchmark(spec, { backend, workload })) {
     if (e.type === 'run-finished') summary = e.summary;
   }
   return summary!;

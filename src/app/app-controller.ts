@@ -1,30 +1,24 @@
 // The I/O side of the interactive app: implements the Controller the screens call (src/ui/app-port.ts). It
-// lists and saves presets, validates image paths, starts runs (workload preparation in a worker thread, then the
-// engine, whose inference already runs in worker threads), reads, compares, exports and deletes saved runs, and
-// keeps preferences. It reuses the headless `run` command's resolution (resolveRunSettings, resolveWorkload,
-// createBackend) so a run started here is configured exactly as `gemma-bench run` would configure it.
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+// lists and saves presets, validates image paths, starts runs (run-starter.ts: the same RunSpec resolution,
+// engine and store sink as `gemma-bench run`), reads, compares, exports and deletes saved runs, and keeps
+// preferences.
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { Worker } from 'node:worker_threads';
-import type { ParsedValues } from '../cli/args.js';
+import { join } from 'node:path';
 import { formatIssues, listPresetFiles, loadPreset } from '../config/load-preset.js';
 import { dataDir, runsDir, userPresetsDir } from '../config/paths.js';
 import { PresetSchema } from '../config/preset-schema.js';
-import type { EngineEvent } from '../engine/events.js';
-import type { RunFile, Workload } from '../engine/types.js';
+import { effectivePreset, resolveRunSpec } from '../config/resolve-run-spec.js';
+import { BACKEND_DEFINITIONS } from '../engine/backends/registry.js';
+import type { RunFile } from '../engine/types.js';
 import { compareRuns } from '../report/compare.js';
 import { RANDOM_WEIGHTS_LABEL } from '../report/describe.js';
 import { runsToCsv, runsToJson, runToJson, runToMarkdown } from '../report/export.js';
 import { listGroup, listRuns, loadRun, removeRun } from '../store/run-store.js';
 import type { BackendOption, Controller, ExportFormat, ImagesCheck, PresetInfo, Prefs, RunHandle, RunRequest, RunRow, SavePresetResult } from '../ui/app-port.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { utcStamp } from '../util/ids.js';
 import { openPrefs, type PrefsStore } from './prefs.js';
-import type { PrepareInput, PrepareMessage } from './prepare-worker.js';
-
-type RunOptionsModule = typeof import('../cli/run-flags.js');
-type EngineRunModule = typeof import('../engine/run-benchmark.js');
-type WorkloadModule = typeof import('../engine/workload.js');
+import { requestOverrides, startRequestedRun } from './run-starter.js';
 
 export const PRESET_NAME_PATTERN = /^[A-Za-z0-9._-]+$/;
 
@@ -42,106 +36,16 @@ export interface AppController extends Controller {
 
 const errText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
-/** Lets a producer push events while a task runs; yields them, then returns the task's value (or throws). */
-async function* whileRunning<T>(task: (emit: (e: EngineEvent) => void) => Promise<T>): AsyncGenerator<EngineEvent, T> {
-  const queue: EngineEvent[] = [];
-  let wake: (() => void) | null = null;
-  let settled = false;
-  let failed = false;
-  let value: T | undefined;
-  let error: unknown;
-  task((e) => {
-    queue.push(e);
-    wake?.();
-  }).then(
-    (v) => (value = v),
-    (e: unknown) => {
-      failed = true;
-      error = e;
-    },
-  ).finally(() => {
-    settled = true;
-    wake?.();
-  });
-  for (;;) {
-    while (queue.length) yield queue.shift()!;
-    if (settled) break;
-    await new Promise<void>((r) => (wake = r));
-    wake = null;
-  }
-  while (queue.length) yield queue.shift()!;
-  if (failed) throw error;
-  return value as T;
-}
-
-/** The flags a home-screen request stands for, as `gemma-bench run` would parse them. */
-export function requestToValues(req: RunRequest): ParsedValues {
-  return {
-    backend: req.backend,
-    model: req.model,
-    ...(req.images.trim() ? { images: req.images.trim() } : {}),
-    ...(req.requests !== null ? { requests: String(req.requests) } : {}),
-    ...(req.warmup !== null ? { warmup: String(req.warmup) } : {}),
-    ...(req.maxNewTokens !== null ? { 'max-new-tokens': String(req.maxNewTokens) } : {}),
-  };
-}
-
-const pad2 = (n: number) => String(n).padStart(2, '0');
-function stamp(d = new Date()): string {
-  return `${d.getFullYear()}${pad2(d.getMonth() + 1)}${pad2(d.getDate())}-${pad2(d.getHours())}${pad2(d.getMinutes())}${pad2(d.getSeconds())}`;
-}
-
-/** Writes a file atomically (temp file beside it, then rename). */
-async function writeAtomic(file: string, text: string): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    await writeFile(tmp, text, 'utf8');
-    await rename(tmp, file);
-  } catch (err) {
-    await rm(tmp, { force: true }).catch(() => undefined);
-    throw err;
-  }
-}
-
 export function createController(o: ControllerOptions = {}): AppController {
   const env = o.env ?? process.env;
   const useWorker = o.prepareInWorker ?? true;
   const dir = runsDir(env);
   const prefs: PrefsStore = openPrefs(env);
   const active = new Set<RunHandle>();
-  let mods: { ro: RunOptionsModule; engine: EngineRunModule; workload: WorkloadModule } | null = null;
-
+  let workloadModule: typeof import('../engine/workload.js') | null = null;
   const need = () => {
-    if (!mods) throw new Error('controller.init() has not finished');
-    return mods;
-  };
-
-  /** Prepares the workload (and the tiny model) in a worker thread; logs come back as they happen. */
-  const prepare = (input: PrepareInput, log: (level: 'info' | 'warn' | 'error', m: string) => void, signal: AbortSignal): Promise<Workload | null> => {
-    if (signal.aborted) return Promise.resolve(null);
-    if (!useWorker) return need().ro.resolveWorkload(input.values, input.preprocess, input.seed);
-    return new Promise((resolve, reject) => {
-      const w = new Worker(new URL('./prepare-worker.js', import.meta.url), { workerData: input, env });
-      let settled = false;
-      const done = (fn: () => void) => {
-        if (settled) return;
-        settled = true;
-        signal.removeEventListener('abort', onAbort);
-        fn();
-      };
-      // Not terminated on abort: ending a worker inside a sharp call can crash the process (lovell/sharp#2263).
-      // It finishes on its own and its answer is dropped; unref so it cannot hold the process open.
-      const onAbort = () => done(() => (w.unref(), resolve(null)));
-      signal.addEventListener('abort', onAbort);
-      w.on('message', (m: PrepareMessage) => {
-        if (m.type === 'log') log(m.level, m.message);
-        else if (m.type === 'done') done(() => resolve(m.workload));
-        else done(() => reject(new Error(m.message)));
-      });
-      w.on('error', (err) => done(() => reject(err)));
-      w.on('exit', (code) => done(() => reject(new Error(`workload preparation stopped unexpectedly (exit code ${code})`))));
-    });
+    if (!workloadModule) throw new Error('controller.init() has not finished');
+    return workloadModule;
   };
 
   const controller: AppController = {
@@ -149,9 +53,9 @@ export function createController(o: ControllerOptions = {}): AppController {
     runsDir: dir,
 
     async init() {
-      if (mods) return;
-      const [ro, engine, workload] = await Promise.all([import('../cli/run-flags.js'), import('../engine/run-benchmark.js'), import('../engine/workload.js')]);
-      mods = { ro, engine, workload };
+      // The engine's modules load here, once, rather than on the first keypress that needs them.
+      const [workload] = await Promise.all([import('../engine/workload.js'), import('../engine/run-benchmark.js'), import('../engine/prepare.js')]);
+      workloadModule = workload;
     },
 
     async listPresets(): Promise<PresetInfo[]> {
@@ -168,7 +72,7 @@ export function createController(o: ControllerOptions = {}): AppController {
       const s = spec.trim();
       if (!s) return { ok: true, images: 0, skipped: 0, message: 'built-in synthetic document set' };
       try {
-        const { files, skipped } = await need().workload.discoverImages(s);
+        const { files, skipped } = await need().discoverImages(s);
         return { ok: true, images: files.length, skipped, message: `${files.length} image${files.length === 1 ? '' : 's'}${skipped ? ` (${skipped} other file${skipped === 1 ? '' : 's'} skipped)` : ''}` };
       } catch (err) {
         return { ok: false, message: errText(err) };
@@ -176,16 +80,7 @@ export function createController(o: ControllerOptions = {}): AppController {
     },
 
     async backends(): Promise<BackendOption[]> {
-      const { ro } = need();
-      const probe = (name: 'transformers'): BackendOption => {
-        try {
-          ro.resolveRunSettings({ backend: name }, loadPreset('baseline', env));
-          return { name, available: true, note: 'Python workers (transformers + accelerate)' };
-        } catch (err) {
-          return { name, available: false, note: errText(err).includes('must be one of') ? 'not in this build yet' : errText(err) };
-        }
-      };
-      return [{ name: 'onnx', available: true, note: 'embedded onnxruntime, CPU by default' }, probe('transformers')];
+      return BACKEND_DEFINITIONS.map((d) => ({ name: d.name, available: true, note: d.summary }));
     },
 
     describeModel(model: string): string {
@@ -195,30 +90,7 @@ export function createController(o: ControllerOptions = {}): AppController {
     },
 
     startRun(req: RunRequest): RunHandle {
-      const ac = new AbortController();
-      const t0 = performance.now();
-      const at = () => performance.now() - t0;
-      const log = (level: 'info' | 'warn' | 'error', message: string): EngineEvent => ({ type: 'log', at: at(), level, message });
-      let handle!: RunHandle;
-      async function* events(): AsyncGenerator<EngineEvent> {
-        try {
-          const { ro, engine } = need();
-          const preset = loadPreset(req.preset, env);
-          const values = requestToValues(req);
-          const r = ro.resolveRunSettings(values, preset);
-          const workload = yield* whileRunning((emit) => prepare({ values, preprocess: r.preprocess, seed: r.settings.seed, backendChoice: r.backendChoice }, (l, m) => emit(log(l, m)), ac.signal));
-          if (!workload || ac.signal.aborted) return;
-          const backend = yield* whileRunning((emit) => ro.createBackend(r.backendChoice, (l, m) => emit(log(l, m)), env));
-          if (ac.signal.aborted) return;
-          yield* engine.runBenchmark(
-            ro.runConfigFor(r, workload, { name: preset.name, runsDir: dir, settings: await ro.resolveAutoReplicas(backend, r.backendChoice, r.settings, r.gpusPerReplica) }),
-            { backend, signal: ac.signal },
-          );
-        } finally {
-          active.delete(handle);
-        }
-      }
-      handle = { events: events(), cancel: () => ac.abort() };
+      const handle = startRequestedRun(req, { env, runsDir: dir, prepareInWorker: useWorker, onEnd: (h) => active.delete(h) });
       active.add(handle);
       return handle;
     },
@@ -247,9 +119,9 @@ export function createController(o: ControllerOptions = {}): AppController {
       const runs: RunFile[] = await Promise.all(ids.map((id) => loadRun(id, dir)));
       const text =
         format === 'json' ? (runs.length === 1 ? runToJson(runs[0]) : runsToJson(runs)) : format === 'csv' ? runsToCsv(runs) : runs.map(runToMarkdown).join('\n---\n\n');
-      const base = runs.length === 1 ? runs[0].id : `${stamp()}-${runs.length}-runs`;
+      const base = runs.length === 1 ? runs[0].id : `${utcStamp()}-${runs.length}-runs`;
       const file = join(dataDir(env), 'exports', `${base}.${format}`);
-      await writeAtomic(file, text);
+      await writeFileAtomic(file, text);
       return file;
     },
 
@@ -267,12 +139,11 @@ export function createController(o: ControllerOptions = {}): AppController {
       if (existing) return { ok: false, message: `a user preset "${n}" exists (${existing.file}): choose another name` };
       try {
         const base = loadPreset(req.preset, env);
-        const r = need().ro.resolveRunSettings(requestToValues(req), base);
-        const candidate = { ...r.effective, name: n, description: `Saved from the interactive app, based on ${base.name}.` };
+        const candidate = { ...effectivePreset(resolveRunSpec(base, requestOverrides(req))), name: n, description: `Saved from the interactive app, based on ${base.name}.` };
         const parsed = PresetSchema.safeParse(candidate);
         if (!parsed.success) return { ok: false, message: `invalid preset:\n${formatIssues(parsed.error)}` };
         const file = join(userPresetsDir(env), `${n}.json`);
-        await writeAtomic(file, `${JSON.stringify(parsed.data, null, 2)}\n`);
+        await writeFileAtomic(file, `${JSON.stringify(parsed.data, null, 2)}\n`);
         return { ok: true, file };
       } catch (err) {
         return { ok: false, message: `cannot save preset ${n}: ${errText(err)}` };

@@ -1,17 +1,12 @@
 // Worker thread: prepares a run's workload (discovers the images, reads their headers and hashes, plans crops,
-// counts prompt tokens, and builds the synthetic set on first use) and, for the built-in tiny model, builds it
-// if missing, so none of that runs on the thread that draws the interactive screen. Replies with plain messages.
+// counts prompt tokens, and builds the synthetic set on first use) and the backend's slow preparation (building
+// the tiny model if missing), so none of that runs on the thread that draws the interactive screen.
 import { parentPort, workerData } from 'node:worker_threads';
-import type { ParsedValues } from '../cli/args.js';
-import type { BackendChoice } from '../cli/run-flags.js';
+import type { RunSpec } from '../config/run-spec.js';
 import type { Workload } from '../engine/types.js';
-import type { PreprocessSettings } from '../panscan/preprocess.js';
 
 export interface PrepareInput {
-  readonly values: ParsedValues;
-  readonly preprocess: PreprocessSettings;
-  readonly seed: number;
-  readonly backendChoice: BackendChoice;
+  readonly spec: RunSpec;
 }
 
 export type PrepareMessage =
@@ -22,13 +17,10 @@ export type PrepareMessage =
 async function main(input: PrepareInput): Promise<void> {
   const post = (m: PrepareMessage) => parentPort?.postMessage(m);
   try {
-    const ro = await import('../cli/run-flags.js');
+    const { prepareBackend, prepareWorkload } = await import('../engine/prepare.js');
     post({ type: 'log', level: 'info', message: 'preparing the workload: reading image headers, planning crops, counting tokens…' });
-    const workload = await ro.resolveWorkload(input.values, input.preprocess, input.seed);
-    if (input.backendChoice.kind === 'onnx' && input.backendChoice.model === 'tiny') {
-      post({ type: 'log', level: 'info', message: 'checking the built-in tiny model…' });
-      await ro.createBackend(input.backendChoice, (level, message) => post({ type: 'log', level, message }));
-    }
+    const workload = await prepareWorkload(input.spec);
+    await prepareBackend(input.spec, (level, message) => post({ type: 'log', level, message }));
     post({ type: 'done', workload });
   } catch (err) {
     post({ type: 'error', message: err instanceof Error ? err.message : String(err) });

@@ -20,7 +20,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
 };
 
 /** Errors that mean "fix your command or configuration" (exit 2) rather than "the run failed" (exit 1). */
-const CONFIG_ERRORS = new Set(['WorkloadError', 'ModelDirError', 'PanScanOptionsError', 'PromptError', 'GoodputSpecError']);
+const CONFIG_ERRORS = new Set(['ConfigError', 'WorkloadError', 'ModelDirError', 'PanScanOptionsError', 'PromptError', 'GoodputSpecError']);
 
 function version(): string {
   return (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;

@@ -1,12 +1,22 @@
 // The preset schema: the single source of truth for what a preset may hold (DESIGN.md §6).
 // Strict objects reject unknown keys so a typo in a user's preset is an error, not a silent default.
 import { z } from 'zod';
+import { HF_PANSCAN_DEFAULTS } from '../panscan/types.js';
+
+export const DTYPES = ['bf16', 'fp16', 'fp32'] as const;
+export const ATTENTIONS = ['sdpa', 'flash_attention_2', 'eager'] as const;
+export const KV_CACHES = ['dynamic', 'static'] as const;
+export const BATCH_POLICIES = ['crop', 'fifo'] as const;
+/** A preset that names neither concurrency nor rateRps runs closed loop at this concurrency. */
+export const DEFAULT_CONCURRENCY = 1;
+/** A preset that names neither requests nor durationS stops after this many measured requests. */
+export const DEFAULT_REQUESTS = 32;
 
 export const PanScanSchema = z.strictObject({
   enabled: z.boolean(),
-  minRatioToActivate: z.number().positive().finite().default(1.2),
-  maxNumCrops: z.number().int().min(1).default(4),
-  minCropSize: z.number().int().min(1).default(256),
+  minRatioToActivate: z.number().positive().finite().default(HF_PANSCAN_DEFAULTS.minRatioToActivate),
+  maxNumCrops: z.number().int().min(1).default(HF_PANSCAN_DEFAULTS.maxNumCrops),
+  minCropSize: z.number().int().min(1).default(HF_PANSCAN_DEFAULTS.minCropSize),
 });
 
 export const TopologySchema = z.strictObject({
@@ -38,7 +48,7 @@ export const LoadSchema = z
 export const BatchingSchema = z.strictObject({
   batchSize: z.number().int().min(1).default(1),
   /** crop: micro-batches hold requests with the same crop count; fifo: arrival order. */
-  policy: z.enum(['crop', 'fifo']).default('crop'),
+  policy: z.enum(BATCH_POLICIES).default('crop'),
 });
 
 export const GenerationSchema = z.strictObject({
@@ -48,9 +58,9 @@ export const GenerationSchema = z.strictObject({
 });
 
 export const EngineKnobsSchema = z.strictObject({
-  dtype: z.enum(['bf16', 'fp16', 'fp32']).default('bf16'),
-  attention: z.enum(['sdpa', 'flash_attention_2', 'eager']).default('sdpa'),
-  kvCache: z.enum(['dynamic', 'static']).default('dynamic'),
+  dtype: z.enum(DTYPES).default('bf16'),
+  attention: z.enum(ATTENTIONS).default('sdpa'),
+  kvCache: z.enum(KV_CACHES).default('dynamic'),
 });
 
 export const PresetSchema = z.strictObject({
@@ -66,3 +76,4 @@ export const PresetSchema = z.strictObject({
 
 export type Preset = z.infer<typeof PresetSchema>;
 export type PresetInput = z.input<typeof PresetSchema>;
+export type EngineKnobs = z.infer<typeof EngineKnobsSchema>;

@@ -1,6 +1,9 @@
 // The contract between the engine and an inference backend (onnx worker threads, transformers Python workers,
 // OpenAI-compatible servers). The engine schedules micro-batches onto replicas; a replica runs them for real and
 // reports per-request timings. Backends never import the UI and never print: they log through the callback.
+import type { z } from 'zod';
+import type { Field } from '../config/fields.js';
+import type { EngineKnobs } from '../config/preset-schema.js';
 import type { PreprocessSettings } from '../panscan/preprocess.js';
 import type { ModelDescription } from './types.js';
 
@@ -59,11 +62,50 @@ export interface BackendStartOptions {
 }
 
 export interface Backend {
-  readonly name: 'onnx' | 'transformers' | 'openai';
+  /** The registered name (src/engine/backends/registry.ts). */
+  readonly name: string;
+  /** What the run's telemetry watches: local GPUs (nvidia-smi, CPU as the fallback) or this machine's CPUs. */
+  readonly telemetry: 'gpu' | 'cpu';
   /** Known once the model is resolved; start() may refine details (device map, dtype...). */
   model(): ModelDescription;
+  /**
+   * The replica count for a topology: a number stays as it is; "auto" becomes what the backend can run (visible
+   * GPUs / gpusPerReplica for transformers). Checked before anything loads: a topology that does not fit throws.
+   */
+  resolveReplicas(gpusPerReplica: number, replicas: number | 'auto', signal?: AbortSignal): Promise<number>;
   /** Starts every replica (in parallel where possible) and resolves when all are ready. */
   start(opts: BackendStartOptions): Promise<Replica[]>;
+}
+
+/** What a backend may need of the run when it is created. */
+export interface BackendContext {
+  readonly log: LogFn;
+  /** Environment of child processes and the data directory (default process.env). */
+  readonly env?: NodeJS.ProcessEnv;
+  /** The preset's engine knobs (precision, attention, KV cache). */
+  readonly engine: EngineKnobs;
+  /** The run's micro-batch size (a backend may warm or compile for it before it reports ready). */
+  readonly batchSize: number;
+  readonly seed: number;
+}
+
+/**
+ * A backend as the registry knows it: its name, its own flags and typed options, and a lazy factory. The
+ * definition module is light (no sharp, no onnxruntime, no child processes): the CLI reads it for --help and the
+ * run specification for validation; the implementation loads only in create().
+ */
+export interface BackendDefinition<N extends string = string, O = unknown> {
+  readonly name: N;
+  /** A few words for --help and the home screen. */
+  readonly summary: string;
+  /** Its own flags; the CLI offers them on run and sweep. A flag another backend also declares is shown once. */
+  readonly fields: readonly Field[];
+  /** Its options with defaults applied; strict, with messages that name the flags. */
+  readonly options: z.ZodType<O>;
+  /** Slow preparation that may run off the interactive screen's thread before the run (building a model). */
+  prepare?(options: O, ctx: BackendContext): Promise<void>;
+  /** Creates the backend; problems with the options are configuration errors (exit code 2). */
+  create(options: O, ctx: BackendContext): Promise<Backend>;
 }
 
 /** A failed result for a request that never ran (replica died, cancelled, preprocessing refused...). */

@@ -1,277 +1,275 @@
 // Run orchestration: starts (or reuses) replicas and telemetry, drives the scheduler, folds records into the
-// RunAccumulator, and yields the engine's events as an async stream. At the end it writes the run file once,
-// atomically, whatever happened (completed, interrupted, failed), so nothing measured is lost.
-import type { Preset } from '../config/preset-schema.js';
-import type { PreprocessSettings } from '../panscan/preprocess.js';
-import { saveRun, uniqueRunId } from '../store/run-store.js';
+// RunAccumulator, and yields the engine's events as an async stream. It saves nothing: run-finished carries the
+// complete run file (completed, interrupted or failed) for the store sink the composition root subscribes.
+// Its only configuration is the RunSpec; the workload and the backend are resources prepared from it.
+import { effectivePreset, preprocessSettings, runSettings } from '../config/resolve-run-spec.js';
+import type { RunSpec } from '../config/run-spec.js';
+import { startTelemetry, type Telemetry } from '../telemetry/telemetry.js';
+import { downsample, replicaOfGpuFromGroups, summarizeTelemetry } from '../telemetry/summary.js';
+import type { GpuInfo, TelemetrySample } from '../telemetry/types.js';
+import { Channel } from '../util/channel.js';
+import { nowMs } from '../util/clock.js';
+import { newRunId } from '../util/ids.js';
 import { RunAccumulator } from './accumulator.js';
 import type { Backend, Replica } from './backend.js';
-import { nowMs } from '../util/clock.js';
 import { collectEnvironment, gitCommit } from './environment.js';
 import type { EngineEvent, WorkloadOverview } from './events.js';
-import { Scheduler, type LoadMode, type PlannedRequest, type StopRule } from './scheduler.js';
-import { downsample, replicaOfGpuFromGroups, summarizeTelemetry } from '../telemetry/summary.js';
-import { startTelemetry, type Telemetry } from '../telemetry/telemetry.js';
-import type { GpuInfo, TelemetrySample } from '../telemetry/types.js';
-import type { BackendInfo, RequestRecord, RunFile, RunGroup, RunSettings, RunStatus, Workload } from './types.js';
+import { Scheduler, type PlannedRequest } from './scheduler.js';
+import { RUN_SCHEMA_VERSION, type BackendInfo, type RequestRecord, type RunFile, type RunSettings, type RunStatus, type Workload } from './types.js';
 import { workloadCropsHistogram } from './workload-summary.js';
-import { RUN_SCHEMA_VERSION } from './types.js';
 
 export const PROGRESS_INTERVAL_MS = 250;
 export const TELEMETRY_SAVED_POINTS_MAX = 600;
 
-export interface RunConfig {
-  readonly name: string;
-  readonly preset: Preset;
-  readonly settings: RunSettings;
-  readonly load: LoadMode;
-  readonly stop: StopRule;
-  readonly preprocess: PreprocessSettings;
+/** What a run runs on: resources prepared from its RunSpec by the caller. */
+export interface RunHandles {
+  readonly backend: Backend;
   readonly workload: Workload;
-  readonly group: RunGroup | null;
-  readonly gpusPerReplica: number;
-  readonly telemetry: { readonly enabled: boolean; readonly intervalMs?: number; readonly nvidiaSmiPath?: string; readonly preferCpu?: boolean };
-  /** Where run files go (default: the store's runs directory). */
-  readonly runsDir?: string;
+  /** Already started replicas to reuse (a sweep); when absent, the run starts its own and closes them. */
+  readonly replicas?: readonly Replica[];
+  /** The run's id (the store's uniqueRunId); a fresh one when absent. */
+  readonly runId?: string;
+  readonly signal?: AbortSignal;
+  /** Sampler settings for tests and benchmarks (default: every 500 ms, nvidia-smi on PATH). */
+  readonly telemetry?: { readonly intervalMs?: number; readonly nvidiaSmiPath?: string };
+  /** How long in-flight work may finish after a stop before it is recorded as cancelled. */
   readonly cancelGraceMs?: number;
 }
 
-export interface RunHandles {
-  readonly backend: Backend;
-  /** Already started replicas to reuse (a sweep); when absent, the run starts its own and closes them. */
-  readonly replicas?: readonly Replica[];
-  readonly signal?: AbortSignal;
-}
-
-/** A small push-pull channel: producers push events, the consumer iterates. */
-class Channel<T> {
-  private items: T[] = [];
-  private waiter: (() => void) | null = null;
-  private closed = false;
-  push(x: T): void {
-    this.items.push(x);
-    this.waiter?.();
-    this.waiter = null;
-  }
-  close(): void {
-    this.closed = true;
-    this.waiter?.();
-    this.waiter = null;
-  }
-  async *drain(): AsyncGenerator<T> {
-    for (;;) {
-      // Take the whole backlog at once: shift() on a long backlog is O(n) per event.
-      const batch = this.items;
-      this.items = [];
-      for (const x of batch) yield x;
-      if (this.items.length > 0) continue;
-      if (this.closed) return;
-      await new Promise<void>((r) => (this.waiter = r));
-    }
-  }
-}
-
-export function runBenchmark(cfg: RunConfig, h: RunHandles): AsyncGenerator<EngineEvent> {
+/**
+ * Runs the specification. The replica count ("auto" resolved by the backend) is settled before the first event,
+ * so a topology that cannot run throws from the first next() and nothing is emitted.
+ */
+export async function* runBenchmark(spec: RunSpec, h: RunHandles): AsyncGenerator<EngineEvent> {
+  const replicas = h.replicas ? h.replicas.length : await h.backend.resolveReplicas(spec.topology.gpusPerReplica, spec.topology.replicas, h.signal);
   const ch = new Channel<EngineEvent>();
-  void execute(cfg, h, (e) => ch.push(e)).finally(() => ch.close());
-  return ch.drain();
+  void execute(spec, runSettings(spec, replicas), h, (e) => ch.push(e)).finally(() => ch.close());
+  yield* ch.drain();
 }
 
-async function execute(cfg: RunConfig, h: RunHandles, emit: (e: EngineEvent) => void): Promise<void> {
+/** The run as it goes: what the saved file will hold, filled in by execute() and its helpers. */
+interface RunState {
+  readonly runId: string;
+  readonly t0: number;
+  readonly startedAt: Date;
+  readonly notes: string[];
+  readonly records: RequestRecord[];
+  readonly samples: TelemetrySample[];
+  readonly acc: RunAccumulator;
+  telemetry: Telemetry | null;
+  gpus: GpuInfo[];
+  replicas: readonly Replica[];
+  backendInfo: BackendInfo;
+  replicaOfGpu: Record<number, number> | undefined;
+  status: RunStatus;
+}
+
+async function execute(spec: RunSpec, settings: RunSettings, h: RunHandles, emit: (e: EngineEvent) => void): Promise<void> {
   const t0 = nowMs();
   const startedAt = new Date();
   const at = () => nowMs() - t0;
-  const notes: string[] = [];
+  const commit = gitCommit();
+  const st: RunState = {
+    runId: h.runId ?? newRunId(spec.name, startedAt),
+    t0,
+    startedAt,
+    notes: [],
+    records: [],
+    samples: [],
+    acc: new RunAccumulator(),
+    telemetry: null,
+    gpus: [],
+    replicas: h.replicas ?? [],
+    backendInfo: backendInfoOf(h.backend, h.replicas ?? []),
+    replicaOfGpu: undefined,
+    status: 'completed',
+  };
   const log = (level: 'info' | 'warn' | 'error', message: string) => {
-    if (level !== 'info') notes.push(message);
+    if (level !== 'info') st.notes.push(message);
     emit({ type: 'log', at: at(), level, message });
   };
-  const commit = gitCommit();
-  const runId = await uniqueRunId(cfg.name, startedAt, ...(cfg.runsDir ? [cfg.runsDir] : []));
-  const acc = new RunAccumulator();
-  const records: RequestRecord[] = [];
-  const samples: TelemetrySample[] = [];
-  let telemetry: Telemetry | null = null;
-  let gpus: GpuInfo[] = [];
-  let replicas: readonly Replica[] = h.replicas ?? [];
   const ownReplicas = h.replicas === undefined;
-  let backendInfo: BackendInfo = { name: h.backend.name, model: h.backend.model(), replicas: replicas.map((r) => ({ replica: r.id, devices: r.devices })) };
-  let status: RunStatus = 'completed';
-  let progressTimer: NodeJS.Timeout | null = null;
-  let replicaOfGpu: Record<number, number> | undefined;
-
-  const overview: WorkloadOverview = {
-    source: cfg.workload.source,
-    images: cfg.workload.images.length,
-    prompts: cfg.workload.prompts.length,
-    skipped: cfg.workload.skipped,
-    cropsHistogram: workloadCropsHistogram(cfg.workload),
-    setHash: cfg.workload.setHash,
-  };
-  const planned = cfg.stop.kind === 'requests' ? cfg.stop.count + cfg.settings.warmup : null;
-  emit({ type: 'run-started', at: at(), runId, name: cfg.name, startedAt: startedAt.toISOString(), preset: cfg.preset, settings: cfg.settings, backend: backendInfo, workload: overview, plannedRequests: planned });
-  for (const img of cfg.workload.images) if (img.error) log('warn', `${img.path}: ${img.error} (its requests will fail)`);
-  if (cfg.workload.skipped > 0) log('info', `skipped ${cfg.workload.skipped} file(s) that are not images`);
+  const planned = spec.stop.kind === 'requests' ? spec.stop.count + spec.warmup : null;
+  emit({ type: 'run-started', at: at(), runId: st.runId, name: spec.name, startedAt: startedAt.toISOString(), preset: effectivePreset(spec), settings, backend: st.backendInfo, workload: overviewOf(h.workload), plannedRequests: planned });
+  for (const img of h.workload.images) if (img.error) log('warn', `${img.path}: ${img.error} (its requests will fail)`);
+  if (h.workload.skipped > 0) log('info', `skipped ${h.workload.skipped} file(s) that are not images`);
 
   try {
-    if (cfg.telemetry.enabled) {
-      telemetry = await startTelemetry({
-        ...(cfg.telemetry.intervalMs ? { intervalMs: cfg.telemetry.intervalMs } : {}),
-        ...(cfg.telemetry.nvidiaSmiPath ? { nvidiaSmiPath: cfg.telemetry.nvidiaSmiPath } : {}),
-        ...(cfg.telemetry.preferCpu ? { preferCpu: true } : {}),
-        onSample: (s) => {
-          const rel = { ...s, atMs: s.atMs - t0 } as TelemetrySample;
-          samples.push(rel);
-          emit({ type: 'telemetry', at: at(), sample: rel });
-        },
-        onProblem: (p) => emit({ type: 'log', at: at(), level: p.level === 'info' ? 'info' : 'warn', message: p.message }),
-      });
-      gpus = telemetry.gpus ?? [];
-    }
-
+    await startRunTelemetry(spec, h, st, emit, at);
     if (ownReplicas) {
       emit({ type: 'phase', at: at(), phase: 'loading' });
-      const replicaCount = cfg.settings.replicas;
-      replicas = await h.backend.start({ replicas: replicaCount, gpusPerReplica: cfg.gpusPerReplica, log, ...(h.signal ? { signal: h.signal } : {}) });
+      st.replicas = await h.backend.start({ replicas: settings.replicas, gpusPerReplica: spec.topology.gpusPerReplica, log, ...(h.signal ? { signal: h.signal } : {}) });
     }
-    for (const r of replicas) {
-      acc.addReplica(r.id, r.devices);
-      emit({ type: 'replica-ready', at: at(), replica: r.id, devices: r.devices, loadMs: r.loadMs });
+    for (const r of st.replicas) {
+      st.acc.addReplica(r.id, r.devices);
+      emit({ type: 'replica-ready', at: at(), replica: r.id, devices: r.devices, gpuIndices: r.gpuIndices, loadMs: r.loadMs });
     }
-    backendInfo = { name: h.backend.name, model: h.backend.model(), replicas: replicas.map((r) => ({ replica: r.id, devices: r.devices })) };
+    st.backendInfo = backendInfoOf(h.backend, st.replicas);
     // Telemetry summaries group GPUs by the replica that owns them (inside the try: a GPU in two groups is an error).
-    replicaOfGpu = replicaOfGpuFromGroups(replicas.map((r) => r.gpuIndices));
-
-    const images = cfg.workload.images;
-    const prompts = cfg.workload.prompts;
-    const nextRequest = (seq: number, warmup: boolean): PlannedRequest => {
-      const imageIndex = seq % images.length;
-      const promptIndex = Math.floor(seq / images.length) % prompts.length;
-      const img = images[imageIndex];
-      return {
-        id: seq,
-        imagePath: img.path,
-        prompt: prompts[promptIndex],
-        maxNewTokens: cfg.settings.maxNewTokens,
-        preprocess: cfg.preprocess,
-        imageIndex,
-        promptIndex,
-        crops: img.crops.length,
-        imageTokens: img.imageTokens,
-        promptTokens: img.promptTokens[promptIndex] ?? 0,
-        warmup,
-      };
-    };
-    const sched = new Scheduler(
-      replicas,
-      nextRequest,
-      {
-        load: cfg.load,
-        stop: cfg.stop,
-        warmup: cfg.settings.warmup,
-        batchSize: cfg.settings.batchSize,
-        policy: cfg.settings.batching,
-        seed: cfg.settings.seed,
-        t0,
-        ...(h.signal ? { signal: h.signal } : {}),
-        ...(cfg.cancelGraceMs !== undefined ? { cancelGraceMs: cfg.cancelGraceMs } : {}),
-      },
-      {
-        onRecord: (rec) => {
-          records.push(rec);
-          acc.add(rec);
-          emit({ type: 'request-done', at: at(), record: rec });
-        },
-        onReplicaDied: (replica, reason) => {
-          acc.markReplicaDied(replica, reason);
-          log('error', `replica ${replica} died: ${reason}; its in-flight requests fail and the run goes on with the others`);
-          emit({ type: 'replica-died', at: at(), replica, reason });
-        },
-        onPhase: (phase) => emit({ type: 'phase', at: at(), phase }),
-      },
-    );
-    const progress = () => {
-      const st = sched.state();
-      const snapshot = acc.snapshot({ inFlight: st.inFlight, nowMs: at() });
-      emit({ type: 'progress', at: at(), snapshot, issued: st.issued, inFlight: st.inFlight, queued: st.queued, etaS: eta(cfg, records, at()) });
-    };
-    progressTimer = setInterval(progress, PROGRESS_INTERVAL_MS);
-    const outcome = await sched.run();
-    clearInterval(progressTimer);
-    progressTimer = null;
-    progress();
-    if (outcome.cancelled) {
-      status = 'interrupted';
-      notes.push('interrupted: stopped by the user; requests that had not finished are recorded as cancelled');
-    } else if (outcome.noReplicaLeft) {
-      status = 'failed';
-      notes.push('failed: every replica died');
-    }
+    st.replicaOfGpu = replicaOfGpuFromGroups(st.replicas.map((r) => r.gpuIndices));
+    await schedule(spec, h, st, emit, at, log);
   } catch (err) {
-    status = h.signal?.aborted ? 'interrupted' : 'failed';
+    st.status = h.signal?.aborted ? 'interrupted' : 'failed';
     log('error', (err as Error).message);
   } finally {
-    if (progressTimer) clearInterval(progressTimer);
     emit({ type: 'phase', at: at(), phase: 'saving' });
-    if (ownReplicas) await Promise.allSettled(replicas.map((r) => r.close()));
-    await telemetry?.stop().catch(() => {});
+    if (ownReplicas) await Promise.allSettled(st.replicas.map((r) => r.close()));
+    await st.telemetry?.stop().catch(() => {});
   }
+  finish(spec, settings, h, st, emit, at, await commit);
+}
 
-  const summary = acc.summary();
-  if (status === 'completed' && summary.completed === 0 && summary.failed > 0) {
-    status = 'failed';
-    notes.push('failed: no measured request completed');
-  }
-  const run: RunFile = {
-    schemaVersion: RUN_SCHEMA_VERSION,
-    id: runId,
-    name: cfg.name,
-    status,
-    notes,
-    startedAt: startedAt.toISOString(),
-    endedAt: new Date().toISOString(),
-    group: cfg.group,
-    preset: cfg.preset,
-    settings: cfg.settings,
-    backend: backendInfo,
-    environment: collectEnvironment(gpus, await commit),
-    workload: cfg.workload,
-    requests: records,
-    summary,
-    telemetry: {
-      source: telemetry?.source ?? null,
-      fallbackReason: telemetry?.fallbackReason ?? null,
-      gpus,
-      // Every sample is kept, so the per-GPU summary is derived once, at the end.
-      summary: summarizeTelemetry(samples, replicaOfGpu ? { replicaOfGpu } : {}),
-      samples: downsample(samples, TELEMETRY_SAVED_POINTS_MAX),
-    },
-  };
-  let file: string | null = null;
-  if (records.length === 0 && status === 'failed') {
-    // The run never started (the backend could not load): there is nothing measured to keep.
-    notes.push('not saved: no request ran');
-    emit({ type: 'run-finished', at: at(), runId, status, summary, file, notes });
+/** Starts the samplers (unless the run has telemetry off) and says what they watch. */
+async function startRunTelemetry(spec: RunSpec, h: RunHandles, st: RunState, emit: (e: EngineEvent) => void, at: () => number): Promise<void> {
+  if (!spec.telemetry) {
+    emit({ type: 'telemetry-started', at: at(), source: null, gpus: [], fallbackReason: null });
     return;
   }
+  st.telemetry = await startTelemetry({
+    ...(h.telemetry?.intervalMs ? { intervalMs: h.telemetry.intervalMs } : {}),
+    ...(h.telemetry?.nvidiaSmiPath ? { nvidiaSmiPath: h.telemetry.nvidiaSmiPath } : {}),
+    ...(h.backend.telemetry === 'cpu' ? { preferCpu: true } : {}),
+    onSample: (s) => {
+      const rel = { ...s, atMs: s.atMs - st.t0 } as TelemetrySample;
+      st.samples.push(rel);
+      emit({ type: 'telemetry', at: at(), sample: rel });
+    },
+    onProblem: (p) => emit({ type: 'log', at: at(), level: p.level === 'info' ? 'info' : 'warn', message: p.message }),
+  });
+  st.gpus = st.telemetry.gpus ?? [];
+  emit({ type: 'telemetry-started', at: at(), source: st.telemetry.source, gpus: st.gpus, fallbackReason: st.telemetry.fallbackReason ?? null });
+}
+
+/** Drives the scheduler over the replicas until the stop rule, a stop request or the last replica's death. */
+async function schedule(spec: RunSpec, h: RunHandles, st: RunState, emit: (e: EngineEvent) => void, at: () => number, log: (level: 'info' | 'warn' | 'error', m: string) => void): Promise<void> {
+  const sched = new Scheduler(
+    st.replicas,
+    requestPlanner(spec, h.workload),
+    {
+      load: spec.load,
+      stop: spec.stop,
+      warmup: spec.warmup,
+      batchSize: spec.batchSize,
+      policy: spec.batching,
+      seed: spec.seed,
+      t0: st.t0,
+      ...(h.signal ? { signal: h.signal } : {}),
+      ...(h.cancelGraceMs !== undefined ? { cancelGraceMs: h.cancelGraceMs } : {}),
+    },
+    {
+      onRecord: (rec) => {
+        st.records.push(rec);
+        st.acc.add(rec);
+        emit({ type: 'request-done', at: at(), record: rec });
+      },
+      onReplicaDied: (replica, reason) => {
+        st.acc.markReplicaDied(replica, reason);
+        log('error', `replica ${replica} died: ${reason}; its in-flight requests fail and the run goes on with the others`);
+        emit({ type: 'replica-died', at: at(), replica, reason });
+      },
+      onPhase: (phase) => emit({ type: 'phase', at: at(), phase }),
+    },
+  );
+  const progress = () => {
+    const q = sched.state();
+    const snapshot = st.acc.snapshot({ inFlight: q.inFlight, nowMs: at() });
+    emit({ type: 'progress', at: at(), snapshot, issued: q.issued, inFlight: q.inFlight, queued: q.queued, etaS: eta(spec, st.records, at()) });
+  };
+  const timer = setInterval(progress, PROGRESS_INTERVAL_MS);
   try {
-    const saved = await saveRun(run, ...(cfg.runsDir ? [cfg.runsDir] : []));
-    file = saved.file;
-    for (const p of saved.problems) notes.push(`saved, but the run file does not validate: ${p}`);
-  } catch (err) {
-    notes.push(`the run could not be saved: ${(err as Error).message}`);
-    emit({ type: 'log', at: at(), level: 'error', message: `the run could not be saved: ${(err as Error).message}` });
+    const outcome = await sched.run();
+    clearInterval(timer);
+    progress();
+    if (outcome.cancelled) {
+      st.status = 'interrupted';
+      st.notes.push('interrupted: stopped by the user; requests that had not finished are recorded as cancelled');
+    } else if (outcome.noReplicaLeft) {
+      st.status = 'failed';
+      st.notes.push('failed: every replica died');
+    }
+  } finally {
+    clearInterval(timer);
   }
-  emit({ type: 'run-finished', at: at(), runId, status, summary, file, notes });
+}
+
+/** Request number `seq` of the run: images in order, then the next prompt, round and round. */
+function requestPlanner(spec: RunSpec, workload: Workload): (seq: number, warmup: boolean) => PlannedRequest {
+  const { images, prompts } = workload;
+  const preprocess = preprocessSettings(spec);
+  return (seq, warmup) => {
+    const imageIndex = seq % images.length;
+    const promptIndex = Math.floor(seq / images.length) % prompts.length;
+    const img = images[imageIndex];
+    return {
+      id: seq,
+      imagePath: img.path,
+      prompt: prompts[promptIndex],
+      maxNewTokens: spec.maxNewTokens,
+      preprocess,
+      imageIndex,
+      promptIndex,
+      crops: img.crops.length,
+      imageTokens: img.imageTokens,
+      promptTokens: img.promptTokens[promptIndex] ?? 0,
+      warmup,
+    };
+  };
+}
+
+/** Emits run-finished with the complete run file, or with none when nothing ran (the backend could not load). */
+function finish(spec: RunSpec, settings: RunSettings, h: RunHandles, st: RunState, emit: (e: EngineEvent) => void, at: () => number, commit: string | null): void {
+  const summary = st.acc.summary();
+  if (st.status === 'completed' && summary.completed === 0 && summary.failed > 0) {
+    st.status = 'failed';
+    st.notes.push('failed: no measured request completed');
+  }
+  const nothingRan = st.records.length === 0 && st.status === 'failed';
+  if (nothingRan) st.notes.push('not saved: no request ran');
+  const run: RunFile | null = nothingRan
+    ? null
+    : {
+        schemaVersion: RUN_SCHEMA_VERSION,
+        id: st.runId,
+        name: spec.name,
+        status: st.status,
+        notes: st.notes,
+        startedAt: st.startedAt.toISOString(),
+        endedAt: new Date().toISOString(),
+        group: spec.group,
+        preset: effectivePreset(spec),
+        settings,
+        backend: st.backendInfo,
+        environment: collectEnvironment(st.gpus, commit),
+        workload: h.workload,
+        requests: st.records,
+        summary,
+        telemetry: {
+          source: st.telemetry?.source ?? null,
+          fallbackReason: st.telemetry?.fallbackReason ?? null,
+          gpus: st.gpus,
+          // Every sample is kept, so the per-GPU summary is derived once, at the end.
+          summary: summarizeTelemetry(st.samples, st.replicaOfGpu ? { replicaOfGpu: st.replicaOfGpu } : {}),
+          samples: downsample(st.samples, TELEMETRY_SAVED_POINTS_MAX),
+        },
+      };
+  emit({ type: 'run-finished', at: at(), runId: st.runId, status: st.status, summary, run, file: null, notes: st.notes });
+}
+
+function backendInfoOf(backend: Backend, replicas: readonly Replica[]): BackendInfo {
+  return { name: backend.name, model: backend.model(), replicas: replicas.map((r) => ({ replica: r.id, devices: r.devices })) };
+}
+
+function overviewOf(w: Workload): WorkloadOverview {
+  return { source: w.source, images: w.images.length, prompts: w.prompts.length, skipped: w.skipped, cropsHistogram: workloadCropsHistogram(w), setHash: w.setHash };
 }
 
 /** Seconds left: from the request budget and the measured pace, or from the duration. */
-function eta(cfg: RunConfig, records: readonly RequestRecord[], elapsedMs: number): number | null {
-  if (cfg.stop.kind === 'duration') {
+function eta(spec: RunSpec, records: readonly RequestRecord[], elapsedMs: number): number | null {
+  if (spec.stop.kind === 'duration') {
     const measuredStart = records.find((r) => !r.warmup)?.enqueuedAtMs;
-    return measuredStart === undefined ? null : Math.max(0, cfg.stop.seconds - (elapsedMs - measuredStart) / 1000);
+    return measuredStart === undefined ? null : Math.max(0, spec.stop.seconds - (elapsedMs - measuredStart) / 1000);
   }
-  const total = cfg.stop.count + cfg.settings.warmup;
+  const total = spec.stop.count + spec.warmup;
   const done = records.length;
   if (done === 0) return null;
   const first = records[0].enqueuedAtMs;

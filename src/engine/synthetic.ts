@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import { dataDir } from '../config/paths.js';
 
 export const SYNTHETIC_SET_VERSION = 1;
-export const DEFAULT_SYNTHETIC_COUNT = 8;
+import { DEFAULT_SYNTHETIC_COUNT } from '../config/run-spec.js';
 
 interface Kind {
   readonly name: string;

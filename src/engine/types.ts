@@ -129,7 +129,7 @@ export interface ModelDescription {
 }
 
 export interface BackendInfo {
-  readonly name: 'onnx' | 'transformers' | 'openai';
+  readonly name: string;
   readonly model: ModelDescription;
   readonly replicas: readonly { readonly replica: number; readonly devices: readonly string[] }[];
 }

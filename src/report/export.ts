@@ -3,6 +3,7 @@
 import { LATENCY_METRICS, type MetricSummary, type RunFile } from '../engine/types.js';
 import { fmtDuration, sig3 } from './format.js';
 import { cropsMean, METRIC_LABELS, modelLabel, pointLabel, RANDOM_WEIGHTS_LABEL, runDurationS } from './describe.js';
+import { loadText, panScanText } from './phrases.js';
 
 // ---------------------------------------------------------------------------------------------------- JSON
 
@@ -155,15 +156,12 @@ export function runToMarkdown(run: RunFile): string {
   }
 
   out.push('## Settings', '');
-  const ps = p.panScan;
-  const load =
-    st.rateRps !== null ? `open loop, ${st.rateRps} req/s (Poisson)` : `closed loop, concurrency ${st.concurrency ?? '-'}`;
   out.push(
     ...mdTable(
       ['Setting', 'Value'],
       [
-        ['Pan-and-scan', ps.enabled ? `on: min ratio ${ps.minRatioToActivate}, max crops ${ps.maxNumCrops}, min crop size ${ps.minCropSize} px` : 'off'],
-        ['Load', load],
+        ['Pan-and-scan', panScanText(p.panScan, 'long')],
+        ['Load', loadText(st, 'long')],
         ['Requests', st.requests !== null ? `${st.requests} measured + ${st.warmup} warmup` : `for ${st.durationS ?? '-'} s + ${st.warmup} warmup`],
         ['Batching', `batch size ${st.batchSize}, ${st.batching === 'crop' ? 'grouped by crop count' : 'arrival order'}`],
         ['Generation', `max ${st.maxNewTokens} new tokens, greedy`],

@@ -4,6 +4,7 @@ import type { EngineEvent } from '../engine/events.js';
 import { LATENCY_METRICS, type RunSummary } from '../engine/types.js';
 import { METRIC_LABELS } from './describe.js';
 import { fmtDuration, fmtMs, fmtRate, padTable } from './format.js';
+import { loadText } from './phrases.js';
 
 export const PLAIN_PROGRESS_INTERVAL_MS = 1_000;
 
@@ -11,8 +12,9 @@ export interface Presenter {
   onEvent(e: EngineEvent): void;
 }
 
+/** One JSON line per event. run-finished goes without its embedded run file: request-done carried the records, and the file is saved at `file`. */
 export function ndjsonPresenter(out: NodeJS.WritableStream = process.stdout): Presenter {
-  return { onEvent: (e) => void out.write(`${JSON.stringify(e)}\n`) };
+  return { onEvent: (e) => void out.write(`${JSON.stringify(e.type === 'run-finished' ? { ...e, run: undefined } : e)}\n`) };
 }
 
 export function plainPresenter(err: NodeJS.WritableStream = process.stderr, out: NodeJS.WritableStream = process.stdout): Presenter {
@@ -26,7 +28,7 @@ export function plainPresenter(err: NodeJS.WritableStream = process.stderr, out:
           err.write(
             `run ${e.runId}: preset ${e.preset.name}, ${e.backend.name} backend, model ${e.backend.model.label}\n` +
               `  workload ${e.workload.source}: ${e.workload.images} image(s), crops per image ${JSON.stringify(e.workload.cropsHistogram)}; ` +
-              `${e.settings.concurrency !== null ? `concurrency ${e.settings.concurrency}` : `rate ${e.settings.rateRps} req/s`}, ` +
+              `${loadText(e.settings, 'long')}, ` +
               `${e.settings.requests !== null ? `${e.settings.requests} requests` : `${e.settings.durationS} s`} + ${e.settings.warmup} warmup, ` +
               `${e.settings.replicas} replica(s), batch ${e.settings.batchSize} (${e.settings.batching}), ${e.settings.maxNewTokens} new tokens\n`,
           );
@@ -45,6 +47,7 @@ export function plainPresenter(err: NodeJS.WritableStream = process.stderr, out:
           if (e.record.status === 'failed') err.write(`  request ${e.record.id} failed: ${e.record.error}\n`);
           return;
         case 'telemetry':
+        case 'telemetry-started':
           return;
         case 'progress': {
           if (e.at - lastProgress < PLAIN_PROGRESS_INTERVAL_MS) return;

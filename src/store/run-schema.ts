@@ -92,7 +92,7 @@ const SettingsSchema = z.looseObject({
 });
 
 const BackendSchema = z.looseObject({
-  name: z.enum(['onnx', 'transformers', 'openai']),
+  name: z.string().min(1),
   model: z.looseObject({
     name: z.string(),
     label: z.string(),

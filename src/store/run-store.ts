@@ -1,14 +1,16 @@
-// The run store (DESIGN.md §7): one JSON file per run under runsDir(), written atomically (temp file in the same
-// directory, fsync, rename) so a crash, a full disk or a read-only directory never leaves a half-written run.
+// The run store (DESIGN.md §7): one JSON file per run under runsDir(), written atomically (util/atomic-write.ts)
+// so a crash, a full disk or a read-only directory never leaves a half-written run. It is the sink of run-finished
+// (run-sink.ts); the engine never imports it.
 // Reading is defensive: a corrupt or foreign file is listed as unreadable by name and never hides the others.
 // Listing keeps a derived cache (.index.json) so big stores list in milliseconds; it can always be deleted.
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { readdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { runsDir } from '../config/paths.js';
 import type { RunFile } from '../engine/types.js';
 import { modelLabel, type RunHeadline, type RunListBad, type RunListEntry, type RunListOk } from '../report/describe.js';
 import { checkRunFile, RUN_ID_PATTERN } from './run-schema.js';
+import { TEMP_SUFFIX, writeFileAtomic } from '../util/atomic-write.js';
+import { newRunId } from '../util/ids.js';
 
 export type StoreErrorKind = 'not-found' | 'ambiguous' | 'unreadable' | 'write' | 'remove' | 'read';
 
@@ -25,41 +27,13 @@ export class StoreError extends Error {
 }
 
 const RUN_FILE_EXT = '.json';
-const TEMP_SUFFIX = '.tmp';
-const NAME_SLUG_MAX_CHARS = 40;
 /** Files read at once when listing, to bound open descriptors on big stores. */
 const LIST_READ_CONCURRENCY = 16;
 const AMBIGUOUS_LIST_MAX = 10;
 /** Temp files of saves that crashed are deleted by later saves once they are this old (a live save takes seconds). */
 const STALE_TEMP_AGE_MS = 24 * 3600 * 1000;
 
-/** Test seam: called after the temp file is written and synced, before the rename (simulates a crash there). */
-export const storeTestHooks: { beforeRename: ((tmpFile: string) => void | Promise<void>) | null } = { beforeRename: null };
-
 // ---------------------------------------------------------------------------------------------------- ids
-
-function slug(name: string): string {
-  const s = name
-    .toLowerCase()
-    .replace(/[^a-z0-9._-]+/g, '-')
-    .replace(/-{2,}/g, '-')
-    .replace(/^[-._]+|[-._]+$/g, '')
-    .slice(0, NAME_SLUG_MAX_CHARS)
-    .replace(/[-._]+$/, '');
-  return s || 'run';
-}
-
-const pad2 = (n: number): string => String(n).padStart(2, '0');
-
-/**
- * A sortable, filesystem-safe run id: UTC start time, the name's slug and 4 random hex digits,
- * e.g. `20261125-142233-balanced-3fa2`. UTC so ids sort by time across DST changes and time zones.
- */
-export function newRunId(name: string, date: Date = new Date(), randomHex: string = randomBytes(2).toString('hex')): string {
-  const d = date;
-  const stamp = `${d.getUTCFullYear()}${pad2(d.getUTCMonth() + 1)}${pad2(d.getUTCDate())}-${pad2(d.getUTCHours())}${pad2(d.getUTCMinutes())}${pad2(d.getUTCSeconds())}`;
-  return `${stamp}-${slug(name)}-${randomHex}`;
-}
 
 /** newRunId, retried until no saved run has the id (the random part makes a clash unlikely, this makes it impossible). */
 export async function uniqueRunId(name: string, date: Date = new Date(), dir: string = runsDir()): Promise<string> {
@@ -113,37 +87,6 @@ export interface SavedRun {
   readonly problems: readonly string[];
 }
 
-/** Writes `text` to `file` atomically: temp file beside it, fsync, rename; on any failure the temp file is removed. */
-async function writeFileAtomic(dir: string, file: string, text: string): Promise<void> {
-  const tmp = join(dir, `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`);
-  let fh: FileHandle | null = null;
-  try {
-    await mkdir(dir, { recursive: true });
-    fh = await open(tmp, 'wx', 0o644);
-    await fh.writeFile(text, 'utf8');
-    await fh.sync();
-    await fh.close();
-    fh = null;
-    await storeTestHooks.beforeRename?.(tmp);
-    await rename(tmp, file);
-  } catch (err) {
-    await fh?.close().catch(() => undefined);
-    await rm(tmp, { force: true }).catch(() => undefined);
-    throw new StoreError(`cannot write runs to ${dir}: ${describeFsError(err)}. ${writeAdvice(err)}`, 'write', dir);
-  }
-  // Make the rename durable too; best effort, as some file systems refuse fsync on a directory.
-  try {
-    const d = await open(dir, 'r');
-    try {
-      await d.sync();
-    } finally {
-      await d.close();
-    }
-  } catch {
-    /* the data itself is already synced */
-  }
-}
-
 /** Saves a run as `<id>.json` (replacing an earlier save of the same id). Throws StoreError if it cannot be written. */
 export async function saveRun(run: RunFile, dir: string = runsDir()): Promise<SavedRun> {
   if (!RUN_ID_PATTERN.test(run.id)) throw new StoreError(`cannot save run: id "${run.id}" is not a safe file name (use newRunId).`, 'write', dir);
@@ -152,7 +95,11 @@ export async function saveRun(run: RunFile, dir: string = runsDir()): Promise<Sa
   const text = JSON.stringify(run);
   const check = checkRunFile(JSON.parse(text));
   const file = runFilePath(run.id, dir);
-  await writeFileAtomic(dir, file, text);
+  try {
+    await writeFileAtomic(file, text);
+  } catch (err) {
+    throw new StoreError(`cannot write runs to ${dir}: ${describeFsError(err)}. ${writeAdvice(err)}`, 'write', dir);
+  }
   await removeStaleTemps(dir);
   return { id: run.id, file, problems: check.ok ? [] : [check.reason] };
 }
@@ -335,13 +282,10 @@ function withFile(e: IndexedEntry, file: string): RunListEntry {
 }
 
 async function writeIndex(dir: string, index: StoreIndex): Promise<void> {
-  const tmp = join(dir, `${INDEX_FILE}.${process.pid}.${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`);
   try {
-    await writeFile(tmp, JSON.stringify(index), { flag: 'wx' });
-    await rename(tmp, join(dir, INDEX_FILE));
+    await writeFileAtomic(join(dir, INDEX_FILE), JSON.stringify(index));
   } catch {
     // Only a cache: a read-only or full store lists without it.
-    await rm(tmp, { force: true }).catch(() => undefined);
   }
 }
 

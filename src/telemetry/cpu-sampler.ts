@@ -3,7 +3,7 @@
 // function cpuUtilisation(); startCpuSampler() only reads the OS on a timer. Readers are injectable so tests
 // drive it with synthetic snapshots.
 import { cpus as osCpus, freemem, totalmem } from 'node:os';
-import { performance } from 'node:perf_hooks';
+import { nowMs } from '../util/clock.js';
 import type { CpuCoreSample, CpuTelemetrySample, TelemetryProblem } from './types.js';
 
 /** Default sampling interval (same cadence as the GPU sampler). */
@@ -67,7 +67,7 @@ export const SYSTEM_CPU_READERS: CpuSamplerReaders = {
   rssBytes: () => process.memoryUsage.rss(),
   totalMemBytes: totalmem,
   freeMemBytes: freemem,
-  nowMs: () => performance.timeOrigin + performance.now(),
+  nowMs,
 };
 
 /** Builds one sample from two counter snapshots and the memory readings (pure). */
@@ -125,7 +125,7 @@ export function startCpuSampler(opts: CpuSamplerOptions): CpuSampler {
       // Telemetry must never take the run down; say so once and keep trying.
       if (!failedOnce) {
         failedOnce = true;
-        opts.onProblem?.({ atMs: performance.timeOrigin + performance.now(), source: 'cpu', kind: 'parse', level: 'warn', message: `CPU telemetry failed: ${(e as Error).message}` });
+        opts.onProblem?.({ atMs: nowMs(), source: 'cpu', kind: 'parse', level: 'warn', message: `CPU telemetry failed: ${(e as Error).message}` });
       }
       return;
     }

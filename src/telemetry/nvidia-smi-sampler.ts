@@ -1,14 +1,14 @@
-// nvidia-smi process I/O: the one-shot environment probe, the long-lived sampling loop (ONE child running
-// `nvidia-smi --query-gpu=... -lms N`, read line by line), and the CUDA environment helper the replica
-// launchers use so their GPU indices mean the same GPUs as nvidia-smi's. Parsing and tick grouping live in
-// parse-nvidia-smi.ts and tick-assembler.ts; this file only moves bytes, timers and processes.
+// nvidia-smi's long-lived sampling loop (ONE child running `nvidia-smi --query-gpu=... -lms N`, read line by
+// line). The one-shot GPU probe is gpu-probe.ts; parsing and tick grouping live in parse-nvidia-smi.ts and
+// tick-assembler.ts; this file only moves bytes, timers and processes.
 //
 // One long-lived loop rather than a spawn per sample: starting nvidia-smi costs tens to hundreds of ms of CPU
 // (NVML init, per-GPU handle setup), which at 2 samples/s on a 10-GPU box would itself perturb the benchmark.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { performance } from 'node:perf_hooks';
+import { nowMs } from '../util/clock.js';
 import { createInterface } from 'node:readline';
-import { nvidiaSmiInfoArgs, nvidiaSmiSampleArgs, parseNvidiaSmiInfo, parseNvidiaSmiSampleLine } from './parse-nvidia-smi.js';
+import { DEFAULT_NVIDIA_SMI_PATH, nvidiaSmiEnv } from './gpu-probe.js';
+import { nvidiaSmiSampleArgs, parseNvidiaSmiSampleLine } from './parse-nvidia-smi.js';
 import { GpuTickAssembler, type AssembledTick } from './tick-assembler.js';
 import type { GpuInfo, GpuTelemetrySample, ParseProblem, TelemetryProblem } from './types.js';
 
@@ -16,8 +16,6 @@ import type { GpuInfo, GpuTelemetrySample, ParseProblem, TelemetryProblem } from
 export const TELEMETRY_INTERVAL_MS = 500;
 /** Below this nvidia-smi's own cost and NVML's averaging window (1/6 s to 1 s) make samples meaningless. */
 export const TELEMETRY_MIN_INTERVAL_MS = 50;
-/** A cold nvidia-smi on a many-GPU box without persistence mode can take seconds to initialise every GPU. */
-export const NVIDIA_SMI_PROBE_TIMEOUT_MS = 10_000;
 /** After SIGTERM, how long stop() waits before SIGKILL. */
 export const NVIDIA_SMI_STOP_GRACE_MS = 2_000;
 /** Parse problems reported per sampler before the rest are summarised as suppressed (garbage repeats every tick). */
@@ -27,117 +25,15 @@ const OUTPUT_DRAIN_MS = 1_000;
 /** stderr lines kept to explain an unexpected exit. */
 const STDERR_TAIL_LINES = 5;
 
-export const DEFAULT_NVIDIA_SMI_PATH = 'nvidia-smi';
-
-const nowMs = (): number => performance.timeOrigin + performance.now();
-
 /** Quiet gap after the last row before a tick with missing GPUs is closed: well inside one interval. */
 export function tickQuietGapMs(intervalMs: number): number {
   return Math.min(250, Math.max(20, Math.round(intervalMs / 4)));
-}
-
-/**
- * Environment for a child that must see only `gpus` (a replica's GPU group): CUDA_DEVICE_ORDER=PCI_BUS_ID so
- * CUDA ordinals follow nvidia-smi's PCI order (CUDA's default orders by speed), and CUDA_VISIBLE_DEVICES
- * set to the group. Entries are nvidia-smi indices or GPU UUIDs (`GPU-...`); an empty group hides every GPU.
- */
-export function cudaChildEnv(gpus: readonly (number | string)[], base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  for (const g of gpus) {
-    const ok = typeof g === 'number' ? Number.isInteger(g) && g >= 0 : /^(GPU|MIG)-[0-9A-Za-z-]+$/.test(g);
-    if (!ok) throw new RangeError(`not a GPU index or UUID: ${JSON.stringify(g)}`);
-  }
-  return { ...base, CUDA_DEVICE_ORDER: 'PCI_BUS_ID', CUDA_VISIBLE_DEVICES: gpus.map(String).join(',') };
-}
-
-/** The environment nvidia-smi itself runs with (PCI order is its only order; set for symmetry with replicas). */
-function nvidiaSmiEnv(extra: Readonly<Record<string, string | undefined>> | undefined): NodeJS.ProcessEnv {
-  return { ...process.env, ...extra, CUDA_DEVICE_ORDER: 'PCI_BUS_ID' };
 }
 
 function validateInterval(intervalMs: number): void {
   if (!Number.isFinite(intervalMs) || intervalMs < TELEMETRY_MIN_INTERVAL_MS) {
     throw new RangeError(`telemetry interval must be >= ${TELEMETRY_MIN_INTERVAL_MS} ms (got ${intervalMs})`);
   }
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Probe
-
-export type NvidiaSmiProbeFailure = 'not-found' | 'not-executable' | 'timeout' | 'failed' | 'no-gpus';
-
-export type NvidiaSmiProbeResult =
-  | { ok: true; gpus: GpuInfo[]; problems: ParseProblem[] }
-  | { ok: false; reason: NvidiaSmiProbeFailure; message: string };
-
-export interface NvidiaSmiProbeOptions {
-  nvidiaSmiPath?: string;
-  timeoutMs?: number;
-  /** Extra environment variables for nvidia-smi (tests use this to steer a fake). */
-  env?: Readonly<Record<string, string | undefined>>;
-}
-
-function firstMeaningfulLine(text: string): string {
-  return (
-    text
-      .split('\n')
-      .map((l) => l.trim())
-      .find((l) => l !== '') ?? ''
-  );
-}
-
-/** Runs the one-shot environment query. Never rejects: every failure is a reason plus a message for the user. */
-export function probeNvidiaSmi(opts: NvidiaSmiProbeOptions = {}): Promise<NvidiaSmiProbeResult> {
-  const path = opts.nvidiaSmiPath ?? DEFAULT_NVIDIA_SMI_PATH;
-  const timeoutMs = opts.timeoutMs ?? NVIDIA_SMI_PROBE_TIMEOUT_MS;
-  return new Promise((resolve) => {
-    let settled = false;
-    const finish = (r: NvidiaSmiProbeResult): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      resolve(r);
-    };
-    let child: ChildProcess;
-    try {
-      child = spawn(path, nvidiaSmiInfoArgs(), { env: nvidiaSmiEnv(opts.env), stdio: ['ignore', 'pipe', 'pipe'] });
-    } catch (e) {
-      finish({ ok: false, reason: 'failed', message: `nvidia-smi could not be started (${path}): ${(e as Error).message}` });
-      return;
-    }
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    // A wedged driver can leave nvidia-smi in uninterruptible sleep: give up on it without waiting for its exit.
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      child.unref();
-      finish({ ok: false, reason: 'timeout', message: `nvidia-smi did not answer within ${timeoutMs} ms (${path})` });
-    }, timeoutMs);
-    child.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'ENOENT') finish({ ok: false, reason: 'not-found', message: `nvidia-smi not found (${path})` });
-      else if (e.code === 'EACCES') finish({ ok: false, reason: 'not-executable', message: `nvidia-smi is not executable (${path})` });
-      else finish({ ok: false, reason: 'failed', message: `nvidia-smi could not be started (${path}): ${e.message}` });
-    });
-    child.on('close', (code, signal) => {
-      if (code !== 0) {
-        // The driver's own explanation ("NVIDIA-SMI has failed because it couldn't communicate with the
-        // NVIDIA driver", "No devices were found") goes to stdout, not stderr.
-        const said = firstMeaningfulLine(stderr) || firstMeaningfulLine(stdout);
-        const how = signal ? `signal ${signal}` : `exit ${code}`;
-        const reason: NvidiaSmiProbeFailure = /no devices were found/i.test(said) ? 'no-gpus' : 'failed';
-        finish({ ok: false, reason, message: `nvidia-smi failed (${how})${said ? `: ${said}` : ''}` });
-        return;
-      }
-      const { gpus, problems } = parseNvidiaSmiInfo(stdout);
-      if (gpus.length === 0) {
-        const said = problems[0]?.line ?? firstMeaningfulLine(stdout);
-        finish({ ok: false, reason: 'no-gpus', message: `nvidia-smi listed no GPUs${said ? `: ${said}` : ''}` });
-        return;
-      }
-      finish({ ok: true, gpus, problems });
-    });
-  });
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -1,13 +1,11 @@
 // Telemetry entry point for the engine: probe nvidia-smi once, then run the GPU sampler, or the CPU sampler
 // when there is no usable nvidia-smi (not installed, no driver, no GPUs, hung, or the user asked for CPU).
 // The reason for a fallback is always reported through onProblem, so the UI can say why it shows CPUs.
-import { performance } from 'node:perf_hooks';
+import { nowMs } from '../util/clock.js';
 import { startCpuSampler } from './cpu-sampler.js';
+import { DEFAULT_NVIDIA_SMI_PATH, NVIDIA_SMI_PROBE_TIMEOUT_MS, probeNvidiaSmi } from './gpu-probe.js';
 import {
-  DEFAULT_NVIDIA_SMI_PATH,
-  NVIDIA_SMI_PROBE_TIMEOUT_MS,
   NvidiaSmiSpawnError,
-  probeNvidiaSmi,
   startNvidiaSmiSampler,
   TELEMETRY_INTERVAL_MS,
   TELEMETRY_MIN_INTERVAL_MS,
@@ -33,12 +31,10 @@ export interface Telemetry {
   source: TelemetrySource;
   /** The GPUs the probe found (record them in the run's environment); absent on the CPU path. */
   gpus?: GpuInfo[];
-  /** Why the CPU sampler was chosen; absent on the GPU path. */
+  /** Why the CPU sampler was chosen, e.g. "nvidia-smi not found (nvidia-smi)"; absent on the GPU path. */
   fallbackReason?: string;
   stop(): Promise<void>;
 }
-
-const nowMs = (): number => performance.timeOrigin + performance.now();
 
 /** Starts sampling; never rejects for a missing or broken nvidia-smi (that selects the CPU sampler instead). */
 export async function startTelemetry(opts: TelemetryOptions): Promise<Telemetry> {
@@ -49,9 +45,8 @@ export async function startTelemetry(opts: TelemetryOptions): Promise<Telemetry>
     throw new RangeError(`telemetry interval must be >= ${TELEMETRY_MIN_INTERVAL_MS} ms (got ${intervalMs})`);
   }
 
-  const cpu = (reason: string, level: TelemetryProblem['level']): Telemetry => {
-    const fallbackReason = `${reason}: showing CPU utilisation`;
-    opts.onProblem({ atMs: nowMs(), source: 'cpu', kind: 'fallback', level, message: fallbackReason });
+  const cpu = (fallbackReason: string, level: TelemetryProblem['level']): Telemetry => {
+    opts.onProblem({ atMs: nowMs(), source: 'cpu', kind: 'fallback', level, message: `${fallbackReason}: showing CPU utilisation` });
     const sampler = startCpuSampler({ intervalMs, onSample: opts.onSample, onProblem: opts.onProblem });
     return { source: 'cpu', fallbackReason, stop: () => sampler.stop() };
   };

@@ -1,10 +1,11 @@
 // The contract between the interactive screens and the I/O side (src/app/app-controller.ts implements it; tests pass
 // fakes). The UI only calls these methods and renders what they return: it never reads files, starts workers or
 // touches the engine itself. Types only, plus a few pure helpers about them.
-import type { Preset } from '../config/preset-schema.js';
+import { DEFAULT_CONCURRENCY, DEFAULT_REQUESTS, type Preset } from '../config/preset-schema.js';
 import type { EngineEvent } from '../engine/events.js';
 import type { CompareModel } from '../report/compare.js';
 import type { RunHeadline, RunListBad, RunListOk } from '../report/describe.js';
+import { loadText, panScanText } from '../report/phrases.js';
 
 export interface PresetInfo {
   readonly name: string;
@@ -20,7 +21,7 @@ export type ImagesCheck =
   | { readonly ok: false; readonly message: string };
 
 export interface BackendOption {
-  readonly name: 'onnx' | 'transformers' | 'openai';
+  readonly name: string;
   readonly available: boolean;
   /** Why it is unavailable, or a short description. */
   readonly note: string;
@@ -92,11 +93,9 @@ export interface Controller {
 
 /** A one-line description of a preset's key settings: pan-and-scan knobs, topology, load. */
 export function presetSummary(p: Preset): string {
-  const ps = p.panScan;
-  const pan = ps.enabled ? `p&s ratio≥${ps.minRatioToActivate} ≤${ps.maxNumCrops} crops ≥${ps.minCropSize}px` : 'p&s off';
   const topo = `${p.topology.gpusPerReplica} GPU/rep × ${p.topology.replicas}`;
   const l = p.load;
-  const loadMode = l.rateRps !== undefined ? `${l.rateRps} req/s` : `conc ${l.concurrency ?? 1}`;
-  const amount = l.durationS !== undefined ? `${l.durationS} s+${l.warmup} req` : `${l.requests ?? 32}+${l.warmup} req`;
-  return `${pan} · ${topo} · ${loadMode} · ${amount} · ${p.generation.maxNewTokens} tok`;
+  const loadMode = loadText({ rateRps: l.rateRps ?? null, concurrency: l.concurrency ?? DEFAULT_CONCURRENCY }, 'short');
+  const amount = l.durationS !== undefined ? `${l.durationS} s+${l.warmup} req` : `${l.requests ?? DEFAULT_REQUESTS}+${l.warmup} req`;
+  return `${panScanText(p.panScan, 'short')} · ${topo} · ${loadMode} · ${amount} · ${p.generation.maxNewTokens} tok`;
 }

@@ -95,10 +95,4 @@ export function ofTotal(n: number, total: number | null): string {
   return total === null ? String(n) : `${n}/${total}`;
 }
 
-/** A local date-time `2026-11-25 14:28` from an ISO string (the string itself if unparseable). */
-export function localDateTime(iso: string): string {
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return iso;
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
-}
+

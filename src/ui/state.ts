@@ -6,7 +6,7 @@
 import type { Preset } from '../config/preset-schema.js';
 import type { ProgressSnapshot } from '../engine/accumulator.js';
 import { assertNever, type EngineEvent, type WorkloadOverview } from '../engine/events.js';
-import type { CpuTelemetrySample, GpuSample } from '../telemetry/types.js';
+import type { CpuTelemetrySample, GpuSample, TelemetrySample } from '../telemetry/types.js';
 import type { BackendInfo, RunSettings, RunStatus, RunSummary } from '../engine/types.js';
 
 /** Points kept for the latency sparkline (one per completed measured request, newest last). */
@@ -35,7 +35,7 @@ export type Phase = Extract<EngineEvent, { type: 'phase' }>['phase'];
 export interface ReplicaView {
   readonly replica: number;
   readonly devices: readonly string[];
-  /** GPU indices parsed from the devices ("cuda:3", "gpu:3"); empty on CPU or for HTTP endpoints. */
+  /** GPU indices (nvidia-smi order) the replica owns, as its replica-ready said; empty on CPU or for HTTP endpoints. */
   readonly gpuIndices: readonly number[];
   readonly loadMs: number | null;
   readonly died: string | null;
@@ -97,7 +97,7 @@ export interface DashboardState {
   readonly requestsFailed: number;
   readonly telemetry: TelemetryView | null;
   readonly telemetrySamples: number;
-  /** Why telemetry shows CPUs, when the engine said so. */
+  /** Why telemetry shows CPUs rather than GPUs (telemetry-started's fallbackReason), or null. */
   readonly telemetryNote: string | null;
   /** E2E latency (ms) of completed measured requests, in completion order, newest last. */
   readonly latencySeries: readonly number[];
@@ -143,18 +143,6 @@ export const initialDashboardState: DashboardState = {
   ended: false,
 };
 
-const DEVICE_GPU = /^(?:cuda|gpu):(\d+)$/;
-
-/** GPU indices named by a replica's devices: "cuda:2" and "gpu:2" name GPU 2; anything else names none. */
-export function gpuIndicesOf(devices: readonly string[]): number[] {
-  const out: number[] = [];
-  for (const d of devices) {
-    const m = DEVICE_GPU.exec(d.trim());
-    if (m) out.push(Number(m[1]));
-  }
-  return out;
-}
-
 /** GPU index -> replica, from the replicas that said which GPUs they own. */
 export function replicaOfGpu(replicas: readonly ReplicaView[]): Record<number, number> {
   const out: Record<number, number> = {};
@@ -162,19 +150,9 @@ export function replicaOfGpu(replicas: readonly ReplicaView[]): Record<number, n
   return out;
 }
 
-const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null;
-
-/** Narrows a telemetry event's `sample` (typed unknown on the wire) to what the panel can draw, or null. */
-export function telemetryViewOf(sample: unknown): TelemetryView | null {
-  if (!isObj(sample) || typeof sample.atMs !== 'number') return null;
-  if (sample.source === 'nvidia-smi' && Array.isArray(sample.gpus)) {
-    const gpus = (sample.gpus as unknown[]).filter((g): g is GpuSample => isObj(g) && typeof g.index === 'number');
-    return { kind: 'gpu', atMs: sample.atMs, gpus };
-  }
-  if (sample.source === 'cpu' && Array.isArray(sample.cpus) && typeof sample.processRssMiB === 'number') {
-    return { kind: 'cpu', atMs: sample.atMs, sample: sample as unknown as CpuTelemetrySample };
-  }
-  return null;
+/** What the telemetry panel draws for a sample. */
+export function telemetryViewOf(sample: TelemetrySample): TelemetryView {
+  return sample.source === 'nvidia-smi' ? { kind: 'gpu', atMs: sample.atMs, gpus: sample.gpus } : { kind: 'cpu', atMs: sample.atMs, sample };
 }
 
 const pushCapped = <T>(list: readonly T[], item: T, max: number): readonly T[] => {
@@ -189,7 +167,7 @@ const later = (s: DashboardState, at: number): number => (Number.isFinite(at) &&
 const runningStatus = (s: DashboardState): DashboardStatus => (s.stopRequested ? 'stopping' : 'running');
 
 /**
- * Folds one input into the state. Pure and total: unknown shapes inside `telemetry` are ignored, never thrown on;
+ * Folds one input into the state. Pure and total:
  * events after run-finished still update counters but never reopen the run.
  */
 export function reduce(s: DashboardState, e: DashboardInput): DashboardState {
@@ -222,10 +200,11 @@ export function reduce(s: DashboardState, e: DashboardInput): DashboardState {
         workload: e.workload,
         plannedRequests: e.plannedRequests,
         atMs: later(s, e.at),
-        replicas: e.backend.replicas.map((r) => ({ replica: r.replica, devices: r.devices, gpuIndices: gpuIndicesOf(r.devices), loadMs: null, died: null })),
+        // Which GPUs each replica owns arrives with its replica-ready.
+        replicas: e.backend.replicas.map((r) => ({ replica: r.replica, devices: r.devices, gpuIndices: [], loadMs: null, died: null })),
       };
     case 'replica-ready': {
-      const view: ReplicaView = { replica: e.replica, devices: e.devices, gpuIndices: gpuIndicesOf(e.devices), loadMs: e.loadMs, died: null };
+      const view: ReplicaView = { replica: e.replica, devices: e.devices, gpuIndices: e.gpuIndices, loadMs: e.loadMs, died: null };
       const replicas = [...s.replicas.filter((r) => r.replica !== e.replica), view].sort((a, b) => a.replica - b.replica);
       return { ...s, replicas, atMs: later(s, e.at) };
     }
@@ -257,15 +236,13 @@ export function reduce(s: DashboardState, e: DashboardInput): DashboardState {
         atMs: later(s, e.at),
         progress: { snapshot: e.snapshot, issued: e.issued, inFlight: e.inFlight, queued: e.queued, etaS: e.etaS },
       };
-    case 'telemetry': {
-      const view = telemetryViewOf(e.sample);
-      if (!view) return { ...s, atMs: later(s, e.at) };
-      return { ...s, telemetry: view, telemetrySamples: s.telemetrySamples + 1, atMs: later(s, e.at) };
-    }
+    case 'telemetry-started':
+      return { ...s, telemetryNote: e.fallbackReason, atMs: later(s, e.at) };
+    case 'telemetry':
+      return { ...s, telemetry: telemetryViewOf(e.sample), telemetrySamples: s.telemetrySamples + 1, atMs: later(s, e.at) };
     case 'log': {
       const line: LogLine = { at: e.at, level: e.level, message: e.message };
-      const telemetryNote = /showing CPU utilisation$/.test(e.message) ? e.message : s.telemetryNote;
-      const base = { ...s, atMs: later(s, e.at), telemetryNote };
+      const base = { ...s, atMs: later(s, e.at) };
       // Before run-started, logs are preparation progress (model build, workload).
       const preparing = s.runId === null && !s.ended && e.level === 'info' ? e.message : s.preparing;
       if (e.level === 'error') {

@@ -6,7 +6,11 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createController, requestToValues, type AppController } from '../../src/app/app-controller.js';
+import { createController, type AppController } from '../../src/app/app-controller.js';
+import { requestOverrides } from '../../src/app/run-starter.js';
+import { overridesFromFlags } from '../../src/cli/run-flags.js';
+import { loadPreset } from '../../src/config/load-preset.js';
+import { resolveRunSpec } from '../../src/config/resolve-run-spec.js';
 import { PresetSchema } from '../../src/config/preset-schema.js';
 import type { EngineEvent } from '../../src/engine/events.js';
 import { saveRun } from '../../src/store/run-store.js';
@@ -165,15 +169,21 @@ test('preferences persist in the data directory and survive a corrupt file', () 
 
 test('backends and models are described honestly', async () => {
   const b = await c.backends();
-  assert.deepEqual(b[0], { name: 'onnx', available: true, note: 'embedded onnxruntime, CPU by default' });
+  assert.deepEqual(b[0], { name: 'onnx', available: true, note: 'embedded onnxruntime in worker threads, CPU or CUDA EP' });
   assert.ok(b.some((x) => x.name === 'transformers'));
   assert.equal(c.describeModel('tiny'), 'gemma3-tiny, random weights: speed only');
   assert.match(c.describeModel('/no/such/model'), /not found here/);
 });
 
-test('request to flags: as `gemma-bench run` would parse them', () => {
-  assert.deepEqual(requestToValues(REQ), { backend: 'onnx', model: 'tiny', requests: '3', warmup: '0', 'max-new-tokens': '4' });
-  assert.deepEqual(requestToValues({ ...REQ, images: ' ./docs ', requests: null, warmup: null, maxNewTokens: null }), { backend: 'onnx', model: 'tiny', images: './docs' });
+test('a home-screen request resolves to the very specification the same `gemma-bench run` flags give', () => {
+  const preset = loadPreset('balanced');
+  assert.deepEqual(
+    resolveRunSpec(preset, requestOverrides(REQ)),
+    resolveRunSpec(preset, overridesFromFlags({ backend: 'onnx', model: 'tiny', requests: '3', warmup: '0', 'max-new-tokens': '4' })),
+  );
+  const unset = { ...REQ, images: ' ./docs ', requests: null, warmup: null, maxNewTokens: null };
+  assert.deepEqual(requestOverrides(unset), { backend: 'onnx', backendOptions: { model: 'tiny' }, images: './docs' });
+  assert.deepEqual(resolveRunSpec(preset, requestOverrides(unset)), resolveRunSpec(preset, overridesFromFlags({ images: './docs' })));
 });
 
 test('a run whose images match nothing fails in preparation with the reason (worker thread)', async () => {

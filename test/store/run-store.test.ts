@@ -12,16 +12,15 @@ import {
   listGroup,
   listRuns,
   loadRun,
-  newRunId,
   removeRun,
   resolveRunOrGroup,
   saveRun,
-  storeTestHooks,
   StoreError,
   uniqueRunId,
   type RunListEntry,
 } from '../../src/store/run-store.js';
 import { fakeRun } from '../helpers/fake-run.js';
+import { faultFsScript, withFsFault } from '../helpers/fs-fault.js';
 import { nobodyCannotRun } from '../helpers/nobody.js';
 import { REPO_ROOT } from '../helpers/repo.js';
 
@@ -32,21 +31,6 @@ function freshHome(): { home: string; dir: string } {
 }
 
 const okIds = (entries: RunListEntry[]) => entries.filter((e) => e.ok).map((e) => (e.ok ? e.id : ''));
-
-test('newRunId: sortable UTC stamp, safe slug, 4 hex digits', () => {
-  const d = new Date('2026-11-25T14:22:33.456Z');
-  assert.equal(newRunId('balanced', d, '3fa2'), '20261125-142233-balanced-3fa2');
-  assert.match(newRunId('balanced', d), /^20261125-142233-balanced-[0-9a-f]{4}$/);
-  assert.equal(newRunId('My Run/../../etc: "x"', d, '0000'), '20261125-142233-my-run-..-..-etc-x-0000');
-  assert.equal(newRunId('', d, 'abcd'), '20261125-142233-run-abcd');
-  assert.equal(newRunId('..', d, 'abcd'), '20261125-142233-run-abcd');
-  assert.equal(newRunId('é日本', d, 'abcd'), '20261125-142233-run-abcd');
-  assert.ok(newRunId('x'.repeat(500), d, 'abcd').length < 70);
-  const a = newRunId('zzz', new Date('2026-01-01T00:00:00Z'), 'ffff');
-  const b = newRunId('aaa', new Date('2026-01-01T00:00:01Z'), '0000');
-  assert.ok(a < b, 'ids sort by start time whatever the name');
-  for (let i = 0; i < 50; i++) assert.doesNotMatch(newRunId('a b/c\\d', new Date()), /[^A-Za-z0-9._-]/);
-});
 
 test('saveRun writes atomically: the file reads back equal, no temp file is left', async () => {
   const { dir } = freshHome();
@@ -68,19 +52,17 @@ test('saveRun writes atomically: the file reads back equal, no temp file is left
 test('a save that fails before the rename leaves neither a run file nor a temp file', async () => {
   const { dir } = freshHome();
   await saveRun(fakeRun({ id: '20261125-100000-good-0001' }), dir);
-  storeTestHooks.beforeRename = () => {
+  const enospc = async () => {
     throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
   };
-  try {
+  await withFsFault('rename', enospc, async () => {
     await assert.rejects(saveRun(fakeRun({ id: '20261125-110000-bad-0002' }), dir), (e: unknown) => {
       assert.ok(e instanceof StoreError);
       assert.equal(e.kind, 'write');
       assert.match(e.message, /cannot write runs to .*: no space left on device \(ENOSPC\)\. Free some space/);
       return true;
     });
-  } finally {
-    storeTestHooks.beforeRename = null;
-  }
+  });
   assert.deepEqual(readdirSync(dir), ['20261125-100000-good-0001.json']);
 });
 
@@ -90,9 +72,9 @@ test('a crash between write and rename leaves no run file that lists as valid', 
   await saveRun(good, dir);
   // A child process writes the temp file, then dies by SIGKILL right before the rename.
   const script = `
-    import { saveRun, storeTestHooks } from ${JSON.stringify(pathToFileURL(join(REPO_ROOT, 'dist/src/store/run-store.js')).href)};
+    import { saveRun } from ${JSON.stringify(pathToFileURL(join(REPO_ROOT, 'dist/src/store/run-store.js')).href)};
     import { fakeRun } from ${JSON.stringify(pathToFileURL(join(REPO_ROOT, 'dist/test/helpers/fake-run.js')).href)};
-    storeTestHooks.beforeRename = () => process.kill(process.pid, 'SIGKILL');
+    ${faultFsScript('rename', "process.kill(process.pid, 'SIGKILL');")}
     await saveRun(fakeRun({ id: '20261125-120000-crashed-0003' }), ${JSON.stringify(dir)});
     console.log('not reached');
   `;

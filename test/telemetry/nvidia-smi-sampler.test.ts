@@ -4,10 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { parseNvidiaSmiInfo, parseNvidiaSmiSamples } from '../../src/telemetry/parse-nvidia-smi.js';
+import { probeNvidiaSmi } from '../../src/telemetry/gpu-probe.js';
 import {
-  cudaChildEnv,
   NvidiaSmiSpawnError,
-  probeNvidiaSmi,
   startNvidiaSmiSampler,
   tickQuietGapMs,
 } from '../../src/telemetry/nvidia-smi-sampler.js';
@@ -23,20 +22,6 @@ function collector() {
   const problems: TelemetryProblem[] = [];
   return { samples, problems, onSample: (s: GpuTelemetrySample) => samples.push(s), onProblem: (p: TelemetryProblem) => problems.push(p) };
 }
-
-test('cudaChildEnv pins PCI order and the replica GPU group', () => {
-  const env = cudaChildEnv([2, 3], { PATH: '/usr/bin', CUDA_VISIBLE_DEVICES: '0' });
-  assert.deepEqual(env, { PATH: '/usr/bin', CUDA_DEVICE_ORDER: 'PCI_BUS_ID', CUDA_VISIBLE_DEVICES: '2,3' });
-  assert.equal(cudaChildEnv(['GPU-a4afaa2e-bdb5-c393-3cdd-17b545ed66d2'], {}).CUDA_VISIBLE_DEVICES, 'GPU-a4afaa2e-bdb5-c393-3cdd-17b545ed66d2');
-  assert.equal(cudaChildEnv([], {}).CUDA_VISIBLE_DEVICES, '', 'an empty group hides every GPU');
-  assert.throws(() => cudaChildEnv([-1], {}), RangeError);
-  assert.throws(() => cudaChildEnv([1.5], {}), RangeError);
-  assert.throws(() => cudaChildEnv(['0,1'], {}), RangeError);
-  // Defaults to this process's environment without mutating it.
-  const before = process.env.CUDA_VISIBLE_DEVICES;
-  assert.equal(cudaChildEnv([0]).PATH, process.env.PATH);
-  assert.equal(process.env.CUDA_VISIBLE_DEVICES, before);
-});
 
 test('quiet gap stays well inside one interval', () => {
   assert.equal(tickQuietGapMs(500), 125);

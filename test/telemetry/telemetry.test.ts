@@ -19,10 +19,10 @@ test('nvidia-smi absent: CPU sampler, with the reason said', async () => {
   const t = await startTelemetry({ intervalMs: 50, nvidiaSmiPath: '/nonexistent/dir/nvidia-smi', ...c });
   assert.equal(t.source, 'cpu');
   assert.equal(t.gpus, undefined);
-  assert.equal(t.fallbackReason, 'nvidia-smi not found (/nonexistent/dir/nvidia-smi): showing CPU utilisation');
+  assert.equal(t.fallbackReason, 'nvidia-smi not found (/nonexistent/dir/nvidia-smi)');
   assert.deepEqual(
     c.problems.map((p) => [p.kind, p.level, p.message]),
-    [['fallback', 'info', t.fallbackReason]],
+    [['fallback', 'info', `${t.fallbackReason}: showing CPU utilisation`]],
   );
   await eventually(() => c.samples.length >= 1, 'a CPU sample');
   await t.stop();
@@ -58,7 +58,7 @@ test('nvidia-smi present but the driver is not: CPU, with the driver message as 
   const c = collector();
   const t = await startTelemetry({ intervalMs: 50, nvidiaSmiPath: FAKE, ...c, env: { ...A100_ENV, FAKE_SMI_PROBE: 'fail' } });
   assert.equal(t.source, 'cpu');
-  assert.match(t.fallbackReason!, /couldn't communicate with the NVIDIA driver.*: showing CPU utilisation$/);
+  assert.match(t.fallbackReason!, /couldn't communicate with the NVIDIA driver/);
   assert.equal(c.problems[0]!.level, 'warn');
   await t.stop();
 });

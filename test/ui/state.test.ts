@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import type { EngineEvent } from '../../src/engine/events.js';
 import {
   ERRORS_KEPT_MAX,
-  gpuIndicesOf,
   initialDashboardState,
   isUrgent,
   LATENCY_SERIES_MAX,
@@ -49,7 +48,7 @@ test('a real CPU run folds into the final numbers the engine reported', () => {
   assert.equal(s.latencySeries.length, 6);
   // CPU telemetry, with the engine's reason for showing CPUs.
   assert.equal(s.telemetry?.kind, 'cpu');
-  assert.match(s.telemetryNote ?? '', /showing CPU utilisation$/);
+  assert.equal(s.telemetryNote, 'CPU telemetry requested');
   assert.equal(s.replicas.length, 1);
   assert.deepEqual(s.replicas[0].gpuIndices, []);
   assert.equal(s.atMs, finished.at);
@@ -166,19 +165,20 @@ test('the latency series and the error list are bounded', () => {
   assert.match(s.errors.at(-1)!.message, /boom 19/);
 });
 
-test('telemetry samples of unknown shape are ignored, never thrown on', () => {
-  assert.equal(telemetryViewOf(null), null);
-  assert.equal(telemetryViewOf({ source: 'dcgm', atMs: 1 }), null);
-  assert.equal(telemetryViewOf({ source: 'nvidia-smi' }), null);
-  const s = reduce(initialDashboardState, { type: 'telemetry', at: 10, sample: { weird: true } });
-  assert.equal(s.telemetry, null);
-  assert.equal(s.atMs, 10);
+test('telemetry: GPU samples become the GPU view, CPU samples the CPU view; the fallback reason is a field', () => {
+  const gpu = reduce(initialDashboardState, { type: 'telemetry', at: 10, sample: { atMs: 5, source: 'nvidia-smi', gpus: [] } });
+  assert.deepEqual(gpu.telemetry, { kind: 'gpu', atMs: 5, gpus: [] });
+  assert.equal(gpu.telemetrySamples, 1);
+  const note = reduce(initialDashboardState, { type: 'telemetry-started', at: 3, source: 'cpu', gpus: [], fallbackReason: 'nvidia-smi not found (nvidia-smi)' });
+  assert.equal(note.telemetryNote, 'nvidia-smi not found (nvidia-smi)');
+  assert.equal(reduce(note, { type: 'telemetry-started', at: 4, source: 'nvidia-smi', gpus: [], fallbackReason: null }).telemetryNote, null);
 });
 
-test('GPU indices come from cuda:N and gpu:N devices only', () => {
-  assert.deepEqual(gpuIndicesOf(['cuda:3']), [3]);
-  assert.deepEqual(gpuIndicesOf(['gpu:2', 'gpu:3']), [2, 3]);
-  assert.deepEqual(gpuIndicesOf(['cpu:2 threads', 'http://host:8000']), []);
+test('GPU ownership comes from replica-ready, never from parsing device names', () => {
+  const s = reduce(initialDashboardState, { type: 'replica-ready', at: 1, replica: 0, devices: ['http://gpu:3'], gpuIndices: [4, 5], loadMs: 9 });
+  assert.deepEqual(s.replicas[0].gpuIndices, [4, 5]);
+  const cpu = reduce(initialDashboardState, { type: 'replica-ready', at: 1, replica: 0, devices: ['cuda:3'], gpuIndices: [], loadMs: 9 });
+  assert.deepEqual(cpu.replicas[0].gpuIndices, []);
 });
 
 test('urgent inputs: run-finished and the UI own end-of-run inputs, not progress', () => {

@@ -3,26 +3,28 @@
 import { flag, helpText, num, oneOf, parseCommand, str, UsageError, type CommandDef } from '../args.js';
 import { EXIT_FAILED, EXIT_OK } from '../command.js';
 import { loadPreset } from '../../config/load-preset.js';
-import { resolvePanScan } from '../../config/resolve-panscan.js';
-import { OnnxBackend } from '../../engine/backends/onnx/index.js';
+import { issueLines } from '../../config/fields.js';
+import { EngineKnobsSchema } from '../../config/preset-schema.js';
+import { resolvePreprocess } from '../../config/resolve-run-spec.js';
+import { PREPROCESS_FIELDS } from '../../config/run-spec.js';
+import { backendDefinition } from '../../engine/backends/registry.js';
+import { optionsOf, valuesOf } from '../run-flags.js';
 import { nowMs } from '../../util/clock.js';
 import { DEFAULT_PROMPT } from '../../panscan/prompt.js';
-import { DEFAULT_PIXEL_LIMIT } from '../../panscan/types.js';
 import { resolve } from 'node:path';
+
+const ONNX = backendDefinition('onnx');
 
 export const command: CommandDef = {
   name: 'infer',
   summary: 'run one request through the onnx backend and print its timings and token ids',
   usage: 'IMAGE [options]',
   options: {
-    model: { type: 'string', placeholder: 'DIR|tiny', description: 'ONNX export directory (onnx-community layout) or tiny (default: built-in, random weights)' },
-    variant: { type: 'string', placeholder: 'SUFFIX', description: 'graph file suffix of a real export, e.g. q4 for *_q4.onnx' },
+    ...optionsOf(ONNX.fields),
     preset: { type: 'string', placeholder: 'NAME|FILE', description: 'pan-and-scan settings and maxNewTokens from a preset (default: HF defaults, P&S on)' },
     prompt: { type: 'string', placeholder: 'TEXT', description: `the question (default: "${DEFAULT_PROMPT}")` },
     'max-new-tokens': { type: 'string', placeholder: 'N', description: 'tokens to generate, EOS ignored (default 32, or the preset\'s)' },
-    ep: { type: 'string', placeholder: 'cpu|cuda', description: 'onnxruntime execution provider (default cpu)' },
-    threads: { type: 'string', placeholder: 'N', description: 'intra-op threads (default all cores)' },
-    'exif-orientation': { type: 'string', placeholder: 'apply|ignore', description: 'apply EXIF orientation first (default ignore)' },
+    ...optionsOf([PREPROCESS_FIELDS.exifOrientation]),
     json: { type: 'boolean', description: 'print {model, numCrops, promptTokens, outputTokens, tokenIds, preprocessMs, visionMs, ttftMs, tokenTimesMs}' },
   },
   examples: ['gemma-bench infer receipt.png', 'gemma-bench infer page.png --model ./gemma-3-4b-it-ONNX --variant q4 --max-new-tokens 64 --json'],
@@ -37,16 +39,15 @@ export async function run(argv: readonly string[]): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('give exactly one image. Run `gemma-bench infer --help`.');
   const presetName = str(values, 'preset');
   const preset = presetName ? loadPreset(presetName) : null;
-  const { panScan } = resolvePanScan(preset, {});
+  const { settings: preprocess } = resolvePreprocess(preset, valuesOf([PREPROCESS_FIELDS.exifOrientation], values));
   const maxNewTokens = num(values, 'max-new-tokens', { integer: true, min: 1 }) ?? (preset ? preset.generation.maxNewTokens : 32);
   const json = flag(values, 'json');
   const log = (level: string, message: string) => {
     if (!json || level !== 'info') process.stderr.write(`${message}\n`);
   };
-  const threads = num(values, 'threads', { integer: true, min: 1 });
-  const variant = str(values, 'variant');
-  const backend = await OnnxBackend.create({ model: str(values, 'model') ?? 'tiny', ...(variant ? { variant } : {}), ep: oneOf(values, 'ep', ['cpu', 'cuda'] as const) ?? 'cpu', ...(threads ? { threads } : {}), log });
-  const preprocess = { panScan, exifOrientation: oneOf(values, 'exif-orientation', ['apply', 'ignore'] as const) ?? 'ignore', pixelLimit: DEFAULT_PIXEL_LIMIT } as const;
+  const options = ONNX.options.safeParse(valuesOf(ONNX.fields, values));
+  if (!options.success) throw new UsageError(issueLines(options.error).join('\n'));
+  const backend = await ONNX.create(options.data, { log, engine: EngineKnobsSchema.parse({}), batchSize: 1, seed: 0 });
   const [replica] = await backend.start({ replicas: 1, gpusPerReplica: 1, log });
   try {
     const dispatched = nowMs();

@@ -7,13 +7,16 @@ import sharp from 'sharp';
 import { flag, helpText, num, oneOf, parseCommand, str, UsageError, type CommandDef } from '../args.js';
 import { EXIT_FAILED, EXIT_OK } from '../command.js';
 import { loadPreset } from '../../config/load-preset.js';
-import { resolvePanScan } from '../../config/resolve-panscan.js';
+import { resolvePreprocess } from '../../config/resolve-run-spec.js';
+import { PREPROCESS_FIELDS } from '../../config/run-spec.js';
+import { optionsOf, valuesOf } from '../run-flags.js';
 import { ImageDecodeError } from '../../panscan/decode.js';
 import { entryToRgb, preprocessFile, type PreprocessedImage, type PreprocessSettings } from '../../panscan/preprocess.js';
 import { PixelBufferPool } from '../../panscan/pixel-buffers.js';
 import { ResizePool } from '../../panscan/resize-pool.js';
 import { gemmaTokenizer } from '../../panscan/tokenizer.js';
 import { DEFAULT_PIXEL_LIMIT, IMAGE_SIZE_PX, type CropBox } from '../../panscan/types.js';
+import { panScanText } from '../../report/phrases.js';
 
 export const command: CommandDef = {
   name: 'panscan',
@@ -25,14 +28,10 @@ export const command: CommandDef = {
     'resizing and normalizing the image into float32 tensors, plus tokenizing when --prompt is given.',
   options: {
     preset: { type: 'string', placeholder: 'NAME|FILE', description: 'take the pan-and-scan settings from a preset' },
-    'min-ratio': { type: 'string', placeholder: 'R', description: 'aspect ratio at which pan-and-scan activates' },
-    'max-crops': { type: 'string', placeholder: 'N', description: 'maximum number of crops' },
-    'min-crop-size': { type: 'string', placeholder: 'PX', description: 'minimum crop side in pixels' },
-    'exif-orientation': { type: 'string', placeholder: 'apply|ignore', description: 'apply EXIF orientation first (as HF load_image and vLLM URLs do); default ignore' },
+    ...optionsOf(Object.values(PREPROCESS_FIELDS)),
     prompt: { type: 'string', placeholder: 'TEXT', description: 'also build the chat prompt and tokenize it (prompt tokens, input ids)' },
     out: { type: 'string', placeholder: 'DIR', description: 'write <stem>.0.png (whole image as the model sees it), <stem>.<i>.png per crop, <stem>.grid.png' },
     threads: { type: 'string', placeholder: 'N', description: `threads resizing entries in parallel (default ${availableParallelism()}, all cores)` },
-    'pixel-limit': { type: 'string', placeholder: 'N', description: `refuse images with more pixels (default ${DEFAULT_PIXEL_LIMIT}, like Pillow)` },
     json: { type: 'boolean', description: 'print one JSON array, one object per image' },
   },
   examples: [
@@ -63,16 +62,8 @@ export async function run(argv: readonly string[]): Promise<number> {
   }
   if (positionals.length === 0) throw new UsageError('give at least one image file. Run `gemma-bench panscan --help` for the options.');
   const presetName = str(values, 'preset');
-  const resolved = resolvePanScan(presetName ? loadPreset(presetName) : null, {
-    minRatioToActivate: num(values, 'min-ratio', { min: 0, exclusiveMin: true }),
-    maxNumCrops: num(values, 'max-crops', { integer: true, min: 1 }),
-    minCropSize: num(values, 'min-crop-size', { integer: true, min: 1 }),
-  });
-  const settings: PreprocessSettings = {
-    panScan: resolved.panScan,
-    exifOrientation: oneOf(values, 'exif-orientation', ['apply', 'ignore'] as const) ?? 'ignore',
-    pixelLimit: num(values, 'pixel-limit', { integer: true, min: 1 }) ?? DEFAULT_PIXEL_LIMIT,
-  };
+  const resolved = resolvePreprocess(presetName ? loadPreset(presetName) : null, valuesOf(Object.values(PREPROCESS_FIELDS), values));
+  const settings = resolved.settings;
   const threads = num(values, 'threads', { integer: true, min: 1, max: 256 }) ?? availableParallelism();
   const prompt = str(values, 'prompt');
   const outDir = str(values, 'out');
@@ -132,10 +123,7 @@ function toReport(file: string, r: PreprocessedImage): ImageReport {
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
 function describeSettings(source: string, s: PreprocessSettings, threads: number): string {
-  const ps = s.panScan
-    ? `pan-and-scan on: min ratio ${s.panScan.minRatioToActivate}, max crops ${s.panScan.maxNumCrops}, min crop ${s.panScan.minCropSize} px`
-    : 'pan-and-scan off';
-  return `${ps} (${source}); EXIF orientation ${s.exifOrientation}; ${threads} thread${threads === 1 ? '' : 's'}\n`;
+  return `pan-and-scan ${panScanText(s.panScan, 'long')} (${source}); EXIF orientation ${s.exifOrientation}; ${threads} thread${threads === 1 ? '' : 's'}\n`;
 }
 
 function formatReport(r: ImageReport): string {

@@ -6,11 +6,15 @@ import { flag, helpText, parseCommand, str, type CommandDef } from '../args.js';
 import { EXIT_FAILED, EXIT_OK } from '../command.js';
 import { processLiveScreen } from '../live-screen.js';
 import { loadPreset } from '../../config/load-preset.js';
+import { resolveRunSpec } from '../../config/resolve-run-spec.js';
 import type { LogFn } from '../../engine/backend.js';
 import type { EngineEvent } from '../../engine/events.js';
+import { createBackend, prepareWorkload } from '../../engine/prepare.js';
 import { runBenchmark } from '../../engine/run-benchmark.js';
 import { ndjsonPresenter, plainPresenter, type Presenter } from '../../report/headless.js';
-import { createBackend, DEFAULT_PRESET, resolveAutoReplicas, resolveRunSettings, resolveWorkload, RUN_OPTIONS, runConfigFor } from '../run-flags.js';
+import { persistRuns } from '../../store/run-sink.js';
+import { uniqueRunId } from '../../store/run-store.js';
+import { DEFAULT_PRESET, overridesFromFlags, RUN_OPTIONS } from '../run-flags.js';
 
 export const command: CommandDef = {
   name: 'run',
@@ -35,8 +39,7 @@ export async function run(argv: readonly string[]): Promise<number> {
     process.stdout.write(helpText(command));
     return EXIT_OK;
   }
-  const preset = loadPreset(str(values, 'preset') ?? DEFAULT_PRESET);
-  const r = resolveRunSettings(values, preset);
+  const spec = resolveRunSpec(loadPreset(str(values, 'preset') ?? DEFAULT_PRESET), overridesFromFlags(values));
   const json = flag(values, 'json');
   // Under CI (Ink would draw nothing live) or in a pipe: plain progress lines instead of the dashboard.
   const dashboard = !json && !flag(values, 'no-tui') && processLiveScreen().ok;
@@ -46,9 +49,8 @@ export async function run(argv: readonly string[]): Promise<number> {
     if (json) early.push({ type: 'log', at: 0, level, message });
     else process.stderr.write(`${level === 'info' ? '' : `${level}: `}${message}\n`);
   };
-  const workload = await resolveWorkload(values, r.preprocess, r.settings.seed);
-  const backend = await createBackend(r.backendChoice, log);
-  const settings = await resolveAutoReplicas(backend, r.backendChoice, r.settings, r.gpusPerReplica);
+  const workload = await prepareWorkload(spec);
+  const backend = await createBackend(spec, log);
   for (const e of early) presenter.onEvent(e);
 
   const controller = new AbortController();
@@ -66,10 +68,8 @@ export async function run(argv: readonly string[]): Promise<number> {
   process.on('SIGTERM', onSignal);
   let status: string = 'failed';
   try {
-    const events = runBenchmark(
-      runConfigFor(r, workload, { name: str(values, 'name') ?? preset.name, settings }),
-      { backend, signal: controller.signal },
-    );
+    // Primed: a topology the backend refuses throws here, as a configuration error, before any screen is drawn.
+    const events = await primed(persistRuns(runBenchmark(spec, { backend, workload, runId: await uniqueRunId(spec.name), signal: controller.signal })));
     if (dashboard) {
       const { presentWithDashboard } = await import('../../ui/dashboard-runner.js');
       // q, Esc and Ctrl-C arrive as keys (the terminal is in raw mode): the first stops, a second quits at once.
@@ -88,6 +88,17 @@ export async function run(argv: readonly string[]): Promise<number> {
   }
   if (signalExit) return signalExit;
   return status === 'completed' ? EXIT_OK : EXIT_FAILED;
+}
+
+/** Waits for the stream's first item (so what it throws before starting is thrown here), then yields them all. */
+export async function primed<T>(items: AsyncIterable<T>): Promise<AsyncIterable<T>> {
+  const it = items[Symbol.asyncIterator]();
+  const first = await it.next();
+  return (async function* () {
+    if (first.done) return;
+    yield first.value;
+    for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+  })();
 }
 
 /** Passes events through, letting the caller look at each on the way. */

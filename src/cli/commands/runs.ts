@@ -12,6 +12,7 @@ import { runsToCsv, runsToJson, runToJson, runToMarkdown } from '../../report/ex
 import { describeSlo, goodput, parseGoodputSpec, type GoodputSlo } from '../../report/goodput.js';
 import { listRuns, removeRun, resolveRunOrGroup, resolveTarget, StoreError, type RunListEntry } from '../../store/run-store.js';
 import { fmtCount, fmtDuration, fmtMs, fmtRate, padTable, sig3 } from '../../report/format.js';
+import { loadText, localTime, panScanText } from '../../report/phrases.js';
 
 const JSON_SHAPES = `JSON output (--json), stable:
   runs list --json   {"runsDir": string, "runs": [entry...]}, newest first; an entry is either
@@ -122,12 +123,6 @@ export function writeStdout(text: string): Promise<void> {
   });
 }
 
-function localTime(iso: string): string {
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return iso;
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
-}
 
 // ---------------------------------------------------------------------------------------------------- rendering
 
@@ -174,7 +169,6 @@ function goodputLine(run: RunFile, slo: GoodputSlo): string {
 /** The `runs show` text report. */
 export function renderRunText(run: RunFile, slo?: GoodputSlo): string {
   const s = run.summary;
-  const ps = run.preset.panScan;
   const st = run.settings;
   const dur = runDurationS(run);
   const out: string[] = [];
@@ -184,8 +178,8 @@ export function renderRunText(run: RunFile, slo?: GoodputSlo): string {
     `Model:     ${modelLabel(run)}`,
     `Backend:   ${run.backend.name}; ${run.backend.replicas.map((r) => `replica ${r.replica}: ${r.devices.join(',') || '-'}`).join('; ') || 'no replicas'}`,
     `Started:   ${localTime(run.startedAt)}, took ${fmtDuration(dur)}`,
-    `Preset:    ${run.preset.name}; pan-and-scan ${ps.enabled ? `on (min ratio ${ps.minRatioToActivate}, max crops ${ps.maxNumCrops}, min crop size ${ps.minCropSize})` : 'off'}`,
-    `Load:      ${st.rateRps !== null ? `open loop ${st.rateRps} req/s` : `closed loop, concurrency ${st.concurrency ?? '-'}`}, batch ${st.batchSize} (${st.batching}), max ${st.maxNewTokens} new tokens`,
+    `Preset:    ${run.preset.name}; pan-and-scan ${panScanText(run.preset.panScan, 'long')}`,
+    `Load:      ${loadText(st, 'long')}, batch ${st.batchSize} (${st.batching}), max ${st.maxNewTokens} new tokens`,
     `Workload:  ${run.workload.source}, ${run.workload.images.length} images x ${run.workload.prompts.length} prompts`,
     `Requests:  ${s.completed} completed, ${s.failed} failed, ${s.cancelled} cancelled, ${s.warmup} warmup (excluded)`,
     `Rates:     ${fmtRate(s.throughputReqS, 'req/s')}, ${fmtRate(s.outputTokensPerS, 'output tok/s')}, ${fmtRate(s.tokensPerSMean, 'tok/s per request (mean)')} over ${fmtDuration(s.measuredWallS)} measured`,

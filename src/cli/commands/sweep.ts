@@ -2,21 +2,24 @@
 // original Python launcher's sweep, saved as one group, printed as one table and written as one CSV row per point.
 // Replicas are loaded once and reused across points (pan-and-scan settings travel with each request); if a
 // replica dies, the next point starts fresh ones.
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { flag, helpText, parseCommand, str, strs, UsageError, type CommandDef, type ParsedValues } from '../args.js';
+import { join, resolve } from 'node:path';
+import { flag, helpText, parseCommand, str, strs, UsageError, type CommandDef } from '../args.js';
 import { EXIT_FAILED, EXIT_OK } from '../command.js';
 import { loadPreset } from '../../config/load-preset.js';
 import { dataDir } from '../../config/paths.js';
+import { resolveRunSpec } from '../../config/resolve-run-spec.js';
 import type { LogFn, Replica } from '../../engine/backend.js';
+import { createBackend, prepareWorkload } from '../../engine/prepare.js';
 import { runBenchmark } from '../../engine/run-benchmark.js';
 import type { RunFile } from '../../engine/types.js';
 import { runsToCsv } from '../../report/export.js';
-import { loadRun } from '../../store/run-store.js';
 import { fmtMs, NONE, padTable, sig3 } from '../../report/format.js';
 import { ndjsonPresenter, plainPresenter } from '../../report/headless.js';
-import { createBackend, DEFAULT_PRESET, resolveAutoReplicas, resolveRunSettings, resolveWorkload, RUN_OPTIONS, runConfigFor } from '../run-flags.js';
+import { persistRuns } from '../../store/run-sink.js';
+import { uniqueRunId } from '../../store/run-store.js';
+import { writeFileAtomic } from '../../util/atomic-write.js';
+import { newGroupId } from '../../util/ids.js';
+import { DEFAULT_PRESET, overridesFromFlags, RUN_OPTIONS } from '../run-flags.js';
 
 /** Run flags a grid may vary (each is also a plain `run` flag). */
 export const GRID_KEYS = ['min-ratio', 'max-crops', 'min-crop-size', 'concurrency', 'rate', 'batch-size', 'batching', 'max-new-tokens'] as const;
@@ -72,16 +75,23 @@ export async function run(argv: readonly string[]): Promise<number> {
   for (const a of axes) if (values[a.key] !== undefined) throw new UsageError(`--${a.key} is both a flag and a grid axis; drop one`);
   const points = gridPoints(axes);
   const preset = loadPreset(str(values, 'preset') ?? DEFAULT_PRESET);
+  const groupId = newGroupId();
+  const name = str(values, 'name') ?? preset.name;
   // Validate every point before running any, so a typo in the last value does not waste the first runs.
-  const resolved = points.map((p) => resolveRunSettings(withPoint(values, p), preset));
+  const specs = points.map((p, index) =>
+    resolveRunSpec(
+      preset,
+      { ...overridesFromFlags({ ...values, ...p }), name: `${name}-${Object.values(p).join('-')}` },
+      { group: { id: groupId, kind: 'sweep', point: numericPoint(p), index, total: points.length } },
+    ),
+  );
   const json = flag(values, 'json');
   const presenter = json ? ndjsonPresenter() : plainPresenter();
   const log: LogFn = (level, message) => {
     if (!json || level !== 'info') process.stderr.write(`${level === 'info' ? '' : `${level}: `}${message}\n`);
   };
-  const groupId = `sweep-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}-${randomBytes(2).toString('hex')}`;
   const csvPath = resolve(str(values, 'csv') ?? join(dataDir(), 'sweeps', `${groupId}.csv`));
-  const backend = await createBackend(resolved[0].backendChoice, log);
+  const backend = await createBackend(specs[0], log);
   const controller = new AbortController();
   const onSignal = () => controller.abort();
   process.on('SIGINT', onSignal);
@@ -93,27 +103,22 @@ export async function run(argv: readonly string[]): Promise<number> {
   let anyFailed = false;
   try {
     for (let i = 0; i < points.length && !controller.signal.aborted; i++) {
-      const r = { ...resolved[i], settings: await resolveAutoReplicas(backend, resolved[i].backendChoice, resolved[i].settings, resolved[i].gpusPerReplica) };
-      if (replicas.length !== r.settings.replicas || dead.size > 0) {
+      const spec = specs[i];
+      const count = await backend.resolveReplicas(spec.topology.gpusPerReplica, spec.topology.replicas);
+      if (replicas.length !== count || dead.size > 0) {
         await Promise.allSettled(replicas.map((x) => x.close()));
         dead.clear();
-        replicas = await backend.start({ replicas: r.settings.replicas, gpusPerReplica: r.gpusPerReplica, log });
+        replicas = await backend.start({ replicas: count, gpusPerReplica: spec.topology.gpusPerReplica, log });
         for (const x of replicas) void x.died.then(() => dead.add(x.id));
       }
       if (!json) process.stderr.write(`\npoint ${i + 1}/${points.length}: ${Object.entries(points[i]).map(([k, v]) => `${k}=${v}`).join(' ')}\n`);
-      const workload = await resolveWorkload(values, r.preprocess, r.settings.seed);
-      const events = runBenchmark(
-        runConfigFor(r, workload, {
-          name: `${str(values, 'name') ?? preset.name}-${Object.values(points[i]).join('-')}`,
-          group: { id: groupId, kind: 'sweep', point: numericPoint(points[i]), index: i, total: points.length },
-        }),
-        { backend, replicas, signal: controller.signal },
-      );
+      const workload = await prepareWorkload(spec);
+      const events = persistRuns(runBenchmark(spec, { backend, workload, replicas, runId: await uniqueRunId(spec.name), signal: controller.signal }));
       for await (const e of events) {
         presenter.onEvent(e);
         if (e.type === 'run-finished') {
           if (e.status !== 'completed') anyFailed = true;
-          if (e.file) runs.push(await loadRun(e.runId));
+          if (e.file && e.run) runs.push(e.run);
         }
       }
     }
@@ -122,10 +127,7 @@ export async function run(argv: readonly string[]): Promise<number> {
     process.off('SIGTERM', onSignal);
     await Promise.allSettled(replicas.map((x) => x.close()));
   }
-  if (runs.length > 0) {
-    mkdirSync(dirname(csvPath), { recursive: true });
-    writeFileSync(csvPath, runsToCsv(runs));
-  }
+  if (runs.length > 0) await writeFileAtomic(csvPath, runsToCsv(runs));
   if (json) process.stdout.write(`${JSON.stringify({ type: 'sweep-finished', groupId, runs: runs.map((x) => x.id), csv: runs.length ? csvPath : null })}\n`);
   else {
     process.stdout.write(`\nsweep ${groupId}: ${runs.length} of ${points.length} point(s) saved\n`);
@@ -134,10 +136,6 @@ export async function run(argv: readonly string[]): Promise<number> {
   }
   if (controller.signal.aborted) return 130;
   return anyFailed || runs.length < points.length ? EXIT_FAILED : EXIT_OK;
-}
-
-function withPoint(values: ParsedValues, point: Record<string, string>): ParsedValues {
-  return { ...values, ...point };
 }
 
 function numericPoint(p: Record<string, string>): Record<string, number | string> {

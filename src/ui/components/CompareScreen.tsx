@@ -6,7 +6,8 @@ import { Box, Text, useStdout } from 'ink';
 import { Table } from '@alcalzone/ink-table';
 import type { ExportFormat } from '../app-port.js';
 import { BEST_MARK, columnsThatFit, compareTable } from '../compare-view.js';
-import { localDateTime, truncate } from '../cells.js';
+import { localTime } from '../../report/phrases.js';
+import { truncate } from '../cells.js';
 import type { CompareModel } from '../../report/compare.js';
 import { KeyHints } from './KeyHints.js';
 import { useKeys } from '../use-keys.js';
@@ -93,7 +94,7 @@ export function CompareScreen({ model, title, onExport, onBack, onHelp, isActive
       <Box flexDirection="column" marginTop={1}>
         {model.columns.map((c, i) => (
           <Text key={`${i}:${c.id}`}>
-            <Text bold>{String(i + 1).padStart(2)}</Text> {truncate(`${c.id} · ${c.status} · ${localDateTime(c.startedAt)} · preset ${c.preset} · ${c.backend} · ${c.model}`, 95)}
+            <Text bold>{String(i + 1).padStart(2)}</Text> {truncate(`${c.id} · ${c.status} · ${localTime(c.startedAt)} · preset ${c.preset} · ${c.backend} · ${c.model}`, 95)}
           </Text>
         ))}
       </Box>

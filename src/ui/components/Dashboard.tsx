@@ -10,6 +10,7 @@ import type { DashboardState } from '../state.js';
 import { KeyHints } from './KeyHints.js';
 import { PercentileTable } from './PercentileTable.js';
 import { TelemetryPanel } from './TelemetryPanel.js';
+import { loadText, panScanText } from '../../report/phrases.js';
 
 export const PROGRESS_BAR_CHARS = 32;
 export const SPARKLINE_CHARS = 48;
@@ -46,10 +47,9 @@ function settingsLine(s: DashboardState): string {
   if (!st) return '';
   const parts: string[] = [];
   if (s.workload) parts.push(`images ${truncate(s.workload.source, 36)} (${s.workload.images})`);
-  parts.push(st.rateRps !== null ? `${st.rateRps} req/s open loop` : `concurrency ${st.concurrency ?? '-'}`);
+  parts.push(loadText(st, 'long'));
   parts.push(`batch ${st.batchSize} ${st.batching}`, `${st.maxNewTokens} new tokens`);
-  const ps = s.preset?.panScan;
-  if (ps) parts.push(ps.enabled ? `p&s ratio≥${ps.minRatioToActivate} ≤${ps.maxNumCrops} crops ≥${ps.minCropSize}px` : 'p&s off');
+  if (s.preset) parts.push(panScanText(s.preset.panScan, 'short'));
   return parts.join(' · ');
 }
 

@@ -8,6 +8,7 @@ import { fit, fitRight, msCell, rateCell, truncate } from '../cells.js';
 import { idOfFile, idsOf, runItems, targetItems, toggleSelection, type RunItem } from '../runs-model.js';
 import { KeyHints } from './KeyHints.js';
 import { useKeys } from '../use-keys.js';
+import { localTime } from '../../report/phrases.js';
 
 /** Rows visible at once (the list scrolls). */
 export const RUN_ROWS_MAX = 14;
@@ -35,13 +36,6 @@ type Mode = { readonly kind: 'list' } | { readonly kind: 'export' } | { readonly
 
 const FORMAT_KEYS: Readonly<Record<string, ExportFormat>> = { j: 'json', c: 'csv', m: 'md' };
 
-/** MM-DD HH:MM in local time. */
-function shortDate(iso: string): string {
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return truncate(iso, 11);
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
-}
 
 export const RUNS_HEADER = `      ${fit('NAME', 16)} ${fit('STARTED', 11)} ${fit('PRESET', 12)} ${fit('BACKEND', 8)} ${fit('STATUS', 11)} ${fitRight('req/s', 7)} ${fitRight('e2e p50 ms', 10)} ${fitRight('e2e p95 ms', 10)}`;
 
@@ -50,11 +44,11 @@ function itemLine(it: RunItem): string {
   if (it.kind === 'run') {
     const r = it.row;
     const h = r.headline;
-    return `${fit(r.name, 16)} ${fit(shortDate(r.startedAt), 11)} ${fit(r.presetName, 12)} ${fit(r.backend, 8)} ${fit(r.status, 11)} ${fitRight(rateCell(h.throughputReqS), 7)} ${fitRight(msCell(h.e2eP50Ms), 10)} ${fitRight(msCell(h.e2eP95Ms), 10)}`;
+    return `${fit(r.name, 16)} ${fit(localTime(r.startedAt, 'short'), 11)} ${fit(r.presetName, 12)} ${fit(r.backend, 8)} ${fit(r.status, 11)} ${fitRight(rateCell(h.throughputReqS), 7)} ${fitRight(msCell(h.e2eP50Ms), 10)} ${fitRight(msCell(h.e2eP95Ms), 10)}`;
   }
   const first = it.members[0];
   const ok = it.members.filter((m) => m.status === 'completed').length;
-  return `${fit(`sweep ×${it.members.length}`, 16)} ${fit(shortDate(first.startedAt), 11)} ${fit(first.presetName, 12)} ${fit(first.backend, 8)} ${fit(`${ok}/${it.members.length} done`, 11)} ${truncate(it.groupId, 29)}`;
+  return `${fit(`sweep ×${it.members.length}`, 16)} ${fit(localTime(first.startedAt, 'short'), 11)} ${fit(first.presetName, 12)} ${fit(first.backend, 8)} ${fit(`${ok}/${it.members.length} done`, 11)} ${truncate(it.groupId, 29)}`;
 }
 
 export function RunsScreen(props: Props) {

@@ -16,7 +16,7 @@ const GPU_BAR_CHARS = 10;
 type Props = {
   readonly telemetry: TelemetryView | null;
   readonly replicas: readonly ReplicaView[];
-  /** Why the panel shows CPUs, as the engine said. */
+  /** Why the panel shows CPUs (the engine's telemetry-started fallbackReason). */
   readonly note: string | null;
   /** False when the run was started with telemetry off. */
   readonly waiting?: boolean;
@@ -83,7 +83,7 @@ function CpuGrid({ view, note }: { readonly view: Extract<TelemetryView, { kind:
     <Box flexDirection="column">
       <Text>
         <Text bold>Telemetry: CPU</Text>
-        <Text dimColor> (no GPU telemetry{note ? `: ${note.replace(/: showing CPU utilisation$/, '')}` : ''})</Text>
+        <Text dimColor> (no GPU telemetry{note ? `: ${note}` : ''})</Text>
       </Text>
       <Text>
         {'  '}all cores {pctCell(s.utilPct)} % · process memory (RSS) {gibCell(s.processRssMiB)} GiB · system memory {gibCell(s.memUsedMiB)}/

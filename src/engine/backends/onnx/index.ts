@@ -47,6 +47,16 @@ export class OnnxBackend implements Backend {
     return new OnnxBackend(resolved, opts);
   }
 
+  /** The CPU execution provider has no GPUs to watch: its telemetry shows the cores it runs on. */
+  get telemetry(): 'gpu' | 'cpu' {
+    return (this.opts.ep ?? 'cpu') === 'cpu' ? 'cpu' : 'gpu';
+  }
+
+  /** "auto" is one replica: the CPU's threads are split across replicas, so more of them add no throughput. */
+  async resolveReplicas(_gpusPerReplica: number, replicas: number | 'auto'): Promise<number> {
+    return replicas === 'auto' ? 1 : replicas;
+  }
+
   model(): ModelDescription {
     return { ...this.resolved.description, details: { ...this.resolved.description.details, ep: this.opts.ep ?? 'cpu' } };
   }

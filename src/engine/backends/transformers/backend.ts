@@ -8,7 +8,7 @@ import { existsSync, statSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { resolve } from 'node:path';
 import type { Backend, BackendStartOptions, LogFn, Replica } from '../../backend.js';
-import { probeNvidiaSmi, type NvidiaSmiProbeResult } from '../../../telemetry/nvidia-smi-sampler.js';
+import { probeNvidiaSmi, type NvidiaSmiProbeResult } from '../../../telemetry/gpu-probe.js';
 import type { ModelDescription } from '../../types.js';
 import { TransformersBackendError } from './errors.js';
 import { defaultPixelDir } from './preprocess-client.js';
@@ -60,6 +60,7 @@ export interface TransformersBackendOptions {
 
 export class TransformersBackend implements Backend {
   readonly name = 'transformers' as const;
+  readonly telemetry = 'gpu' as const;
   private visible: VisibleGpus | null = null;
   private probed: ProbeMessage | null = null;
   private ready: ReadyMessage | null = null;

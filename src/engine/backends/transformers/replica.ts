@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { failedResult, type InferRequest, type InferResult, type LogFn, type Replica } from '../../backend.js';
 import { nowMs } from '../../../util/clock.js';
-import { cudaChildEnv } from '../../../telemetry/nvidia-smi-sampler.js';
+import { cudaChildEnv } from './topology.js';
 import { TransformersBackendError } from './errors.js';
 import { LineSplitter, TailBuffer } from './jsonl.js';
 import { PreprocessClient } from './preprocess-client.js';

@@ -2,7 +2,7 @@
 // nvidia-smi restricted by this process's CUDA_VISIBLE_DEVICES, else what torch counts), how many replicas
 // `replicas: "auto"` means, and which group of GPUs each replica owns: replica r gets visible GPUs
 // [r*g .. r*g+g-1]. Every refusal names the numbers, before anything is loaded. Pure except visibleGpus().
-import type { NvidiaSmiProbeResult } from '../../../telemetry/nvidia-smi-sampler.js';
+import type { NvidiaSmiProbeResult } from '../../../telemetry/gpu-probe.js';
 import type { GpuInfo } from '../../../telemetry/types.js';
 
 /** An nvidia-smi index, or a GPU/MIG UUID as CUDA_VISIBLE_DEVICES may name it. */
@@ -129,4 +129,17 @@ export function assignGpuGroups(visible: VisibleGpus, gpusPerReplica: number, re
     const indices = visible.indices.slice(r * gpusPerReplica, (r + 1) * gpusPerReplica).filter((x): x is number => x !== null);
     return { ids, indices };
   });
+}
+
+/**
+ * Environment for a child that must see only `gpus` (a replica's GPU group): CUDA_DEVICE_ORDER=PCI_BUS_ID so
+ * CUDA ordinals follow nvidia-smi's PCI order (CUDA's default orders by speed), and CUDA_VISIBLE_DEVICES
+ * set to the group. Entries are nvidia-smi indices or GPU UUIDs (`GPU-...`); an empty group hides every GPU.
+ */
+export function cudaChildEnv(gpus: readonly (number | string)[], base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  for (const g of gpus) {
+    const ok = typeof g === 'number' ? Number.isInteger(g) && g >= 0 : /^(GPU|MIG)-[0-9A-Za-z-]+$/.test(g);
+    if (!ok) throw new RangeError(`not a GPU index or UUID: ${JSON.stringify(g)}`);
+  }
+  return { ...base, CUDA_DEVICE_ORDER: 'PCI_BUS_ID', CUDA_VISIBLE_DEVICES: gpus.map(String).join(',') };
 }

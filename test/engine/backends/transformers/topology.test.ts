@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   assignGpuGroups,
+  cudaChildEnv,
   formatGpuList,
   parseCudaVisibleDevices,
   resolveReplicaCount,
@@ -86,4 +87,18 @@ describe('transformers topology', () => {
     assert.equal(formatGpuList([0, 1, 2, 3, 6, 8, 9]), '0-3, 6, 8-9');
     assert.equal(formatGpuList([]), 'none');
   });
+});
+
+it('cudaChildEnv pins PCI order and the replica GPU group', () => {
+  const env = cudaChildEnv([2, 3], { PATH: '/usr/bin', CUDA_VISIBLE_DEVICES: '0' });
+  assert.deepEqual(env, { PATH: '/usr/bin', CUDA_DEVICE_ORDER: 'PCI_BUS_ID', CUDA_VISIBLE_DEVICES: '2,3' });
+  assert.equal(cudaChildEnv(['GPU-a4afaa2e-bdb5-c393-3cdd-17b545ed66d2'], {}).CUDA_VISIBLE_DEVICES, 'GPU-a4afaa2e-bdb5-c393-3cdd-17b545ed66d2');
+  assert.equal(cudaChildEnv([], {}).CUDA_VISIBLE_DEVICES, '', 'an empty group hides every GPU');
+  assert.throws(() => cudaChildEnv([-1], {}), RangeError);
+  assert.throws(() => cudaChildEnv([1.5], {}), RangeError);
+  assert.throws(() => cudaChildEnv(['0,1'], {}), RangeError);
+  // Defaults to this process's environment without mutating it.
+  const before = process.env.CUDA_VISIBLE_DEVICES;
+  assert.equal(cudaChildEnv([0]).PATH, process.env.PATH);
+  assert.equal(process.env.CUDA_VISIBLE_DEVICES, before);
 });
