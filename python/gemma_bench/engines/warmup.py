@@ -2,7 +2,8 @@
 
 One synthetic image request per warm batch size (vision, prefill, a few decode steps) so cuBLAS/cuDNN set-up and,
 with a static cache, torch.compile happen here and not in the first measured request. With a static cache the first
-pass compiles and the second measures the same shape warm: compileS is the difference."""
+pass compiles and the second measures the same shape warm: compileS is the difference. Every note a warm-up
+generate() returns (a cache fallback, a new compiled shape, a token-count mismatch) goes to the ready notes."""
 from __future__ import annotations
 
 import sys
@@ -74,9 +75,11 @@ class _WarmUp:
             self.notes.append(text)
 
     def run(self, b: int) -> float:
-        """One warm-up generate() of batch b, in seconds."""
+        """One warm-up generate() of batch b, in seconds; its notes join the ready notes."""
         s = time.perf_counter()
-        self.generate([self.item() for _ in range(b)], WARMUP_NEW_TOKENS, time.perf_counter())
+        g = self.generate([self.item() for _ in range(b)], WARMUP_NEW_TOKENS, time.perf_counter())
+        for n in g.notes:
+            self.note(f"warm-up (batch {b}): {n}")
         return time.perf_counter() - s
 
     def run_compiled(self, b: int) -> Optional[float]:
