@@ -63,7 +63,11 @@ class KVCaches:
         cache = self.static_caches.get(key)
         if cache is not None:
             self.static_caches[key] = self.static_caches.pop(key)  # most recently used last
-            cache.reset()
+            # transformers v5 allocates a StaticCache's tensors lazily, on its first update: inside generate()'s
+            # inference mode, so they are inference tensors, and torch refuses in-place updates (reset's zero_) to
+            # those outside inference mode. Resetting in inference mode works for them and for eagerly allocated ones.
+            with self.torch.inference_mode():
+                cache.reset()
             return cache, None
         while len(self.static_caches) >= STATIC_CACHES_KEPT:
             self.static_caches.pop(next(iter(self.static_caches)))
