@@ -162,6 +162,23 @@ class TorchEngineOnCpuTests(unittest.TestCase):
         self.assertIs(e.caches.static_caches[(1, 4096)], kept)
         self.assertFalse(e.caches.static_fallback)
 
+    def test_random_weights(self) -> None:
+        # --weights random builds on meta and fills each parameter on its planned device; here the tiny config stands
+        # in for the published one and the plan is "everything on the CPU" (the planner needs CUDA memory figures).
+        e = self.engine("--weights", "random", "--model-size", "4b")
+        with mock.patch("gemma_bench.engines.random_weights.gemma3_config_dict", lambda size: tiny_config_dict()), \
+                mock.patch("gemma_bench.engines.random_weights.plan_device_map", lambda a, rt, model: {"": "cpu"}):
+            ready = self.load(e)
+        self.assertEqual((ready["model"]["name"], ready["model"]["source"]), ("gemma-3-4b (random weights)", "random"))
+        self.assertTrue(ready["model"]["randomWeights"])
+        self.assertEqual(ready["deviceMap"], [{"device": "cpu", "gpu": None, "modules": ["everything"]}])
+        self.assertTrue(ready["offloaded"])
+        model = e.loaded.model
+        self.assertFalse(any(p.is_meta for p in model.parameters()))
+        self.assertIs(model.lm_head.weight, model.get_input_embeddings().weight)
+        out = self.run_batch(e, [self.request(1, 1, 2)])
+        self.assertEqual(out["results"][0]["outputTokens"], 2)
+
     def test_dynamic_cache_batch_of_two(self) -> None:
         e = self.engine()
         ready = self.load(e)

@@ -22,7 +22,7 @@ PYTHON_DIR = os.path.abspath(os.path.join(HERE, "..", "..", "python"))
 if PYTHON_DIR not in sys.path:
     sys.path.insert(0, PYTHON_DIR)
 
-from gemma_bench import batch, cli, deps, gemma3  # noqa: E402
+from gemma_bench import batch, cli, deps, gemma3, protocol, self_test  # noqa: E402
 from gemma_bench import device_map  # noqa: E402
 from gemma_bench.engines.fake import FakeEngine  # noqa: E402
 
@@ -203,6 +203,28 @@ class BatchTests(unittest.TestCase):
         self.assertTrue(all(not r["ok"] for r in out["results"]))
         out, _ = batch.handle_batch(e, {"batchId": 1, "requests": [req(3)]}, "ts")
         self.assertTrue(out["results"][0]["ok"])
+
+    def test_self_test_passes_through_the_batch_path(self) -> None:
+        # self_test() only needs an engine: the fake one runs its printing and its JSON summary without torch.
+        import contextlib
+        import io
+        import json
+
+        a = args("--engine", "fake", "--fake-token-ms", "0", "--self-test", "--self-test-crops", "2",
+                 "--self-test-batch", "2", "--max-new-tokens", "5")
+        sink = io.StringIO()
+        with contextlib.redirect_stdout(io.StringIO()) as said:
+            rc = self_test.self_test(FakeEngine(a), protocol.ProtocolOut(sink), a)
+        self.assertEqual(rc, 0)
+        text = said.getvalue()
+        self.assertIn("model: fake  0.000 B parameters  dtype bf16", text)
+        self.assertIn("note: fake engine: no model is loaded (tests only)", text)
+        self.assertIn("first pass: batch 2, 2 crops", text)
+        self.assertIn("second pass: batch 2, 2 crops", text)
+        summary = json.loads(sink.getvalue())
+        self.assertEqual((summary["type"], summary["ok"]), ("self-test", True))
+        self.assertEqual([p["outputTokens"] for p in summary["passes"]], [5, 5])
+        self.assertEqual(summary["passes"][0]["promptTokens"], len(gemma3.synthetic_input_ids(2)))
 
 
 if __name__ == "__main__":
