@@ -54,7 +54,7 @@ export function resolveRunSpec(preset: Preset, o: RunOverrides, extra: { readonl
 
   const load: LoadSpec = o.rateRps !== undefined ? { kind: 'open', rateRps: o.rateRps } : o.concurrency !== undefined ? { kind: 'closed', concurrency: o.concurrency } : presetLoad(preset.load);
   const stop: StopSpec = o.requests !== undefined ? { kind: 'requests', count: o.requests } : o.durationS !== undefined ? { kind: 'duration', seconds: o.durationS } : presetStop(preset.load);
-  const pre = resolvePreprocess(preset, o);
+  const pre = resolvePreprocess(preset, { minRatio: o.minRatio, maxCrops: o.maxCrops, minCropSize: o.minCropSize, exifOrientation: o.exifOrientation, pixelLimit: o.pixelLimit });
   const candidate = {
     name: o.name ?? preset.name,
     preset: { name: preset.name, description: preset.description },

@@ -4,7 +4,6 @@
 // protocol.ts (wire format) and python/gemma_bench_worker.py (the GPU side).
 export { MODEL_SIZES, PUBLISHED_PARAMETERS, TransformersBackend, validateOptions, type TransformersBackendOptions } from './backend.js';
 export { TransformersBackendError } from './errors.js';
-export { createTransformersBackendFromFlags, transformersRunOptions, type TransformersFlagDefaults } from './options.js';
 export { PROTOCOL_VERSION, WORKER_EXIT } from './protocol.js';
 export { DEFAULT_PYTHON, PYTHON_ENV, WORKER_SCRIPT, type Attention, type Dtype, type KvCache, type ModelSize, type PreprocessMode } from './python.js';
 export { assignGpuGroups, parseCudaVisibleDevices, resolveReplicaCount, TopologyError, type GpuGroup, type VisibleGpus } from './topology.js';
