@@ -3,7 +3,7 @@
 // (run-sink.ts); the engine never imports it.
 // Reading is defensive: a corrupt or foreign file is listed as unreadable by name and never hides the others.
 // Listing keeps a derived cache (.index.json) so big stores list in milliseconds; it can always be deleted.
-import { readdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { runsDir } from '../config/paths.js';
 import type { RunFile } from '../engine/types.js';

@@ -4,7 +4,7 @@
 //
 // One long-lived loop rather than a spawn per sample: starting nvidia-smi costs tens to hundreds of ms of CPU
 // (NVML init, per-GPU handle setup), which at 2 samples/s on a 10-GPU box would itself perturb the benchmark.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { nowMs } from '../util/clock.js';
 import { createInterface } from 'node:readline';
 import { DEFAULT_NVIDIA_SMI_PATH, nvidiaSmiEnv } from './gpu-probe.js';

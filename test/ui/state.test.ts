@@ -12,7 +12,6 @@ import {
   reduce,
   reduceAll,
   replicaOfGpu,
-  telemetryViewOf,
   type DashboardInput,
   type DashboardState,
 } from '../../src/ui/state.js';

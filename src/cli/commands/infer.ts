@@ -1,6 +1,6 @@
 // `gemma-bench infer IMAGE`: one real request through the onnx backend (preprocess -> vision -> prefill -> greedy
 // decode with the KV cache), printing its timings and token ids. The smallest end-to-end check of a model.
-import { flag, helpText, num, oneOf, parseCommand, str, UsageError, type CommandDef } from '../args.js';
+import { flag, helpText, num, parseCommand, str, UsageError, type CommandDef } from '../args.js';
 import { EXIT_FAILED, EXIT_OK } from '../command.js';
 import { loadPreset } from '../../config/load-preset.js';
 import { issueLines } from '../../config/fields.js';

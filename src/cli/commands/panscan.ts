@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, extname, join, resolve } from 'node:path';
 import sharp from 'sharp';
-import { flag, helpText, num, oneOf, parseCommand, str, UsageError, type CommandDef } from '../args.js';
+import { flag, helpText, num, parseCommand, str, UsageError, type CommandDef } from '../args.js';
 import { EXIT_FAILED, EXIT_OK } from '../command.js';
 import { loadPreset } from '../../config/load-preset.js';
 import { resolvePreprocess } from '../../config/resolve-run-spec.js';
@@ -15,7 +15,7 @@ import { entryToRgb, preprocessFile, type PreprocessedImage, type PreprocessSett
 import { PixelBufferPool } from '../../panscan/pixel-buffers.js';
 import { ResizePool } from '../../panscan/resize-pool.js';
 import { gemmaTokenizer } from '../../panscan/tokenizer.js';
-import { DEFAULT_PIXEL_LIMIT, IMAGE_SIZE_PX, type CropBox } from '../../panscan/types.js';
+import { IMAGE_SIZE_PX, type CropBox } from '../../panscan/types.js';
 import { panScanText } from '../../report/phrases.js';
 
 export const command: CommandDef = {

@@ -34,7 +34,7 @@ test('defaults are HF pan-and-scan on (1.2/4/256); text output shows size, boxes
   const h = await homeWith([]);
   const r = h.cli(['panscan', receipt, '--prompt', 'What is the total?', '--threads', '1']);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /pan-and-scan on: min ratio 1\.2, max crops 4, min crop 256 px \(HF defaults\)/);
+  assert.match(r.stdout, /pan-and-scan on: min ratio 1\.2, max crops 4, min crop size 256 px \(HF defaults\)/);
   assert.match(r.stdout, /size 600x2000 {2}crops 3 {2}\(0,0 600x667\) \(0,667 600x667\) \(0,1334 600x666\)/);
   assert.match(r.stdout, /image tokens 1024 {2}prompt tokens 1073 {2}preprocess \d+\.\d ms/);
 });
