@@ -15,8 +15,8 @@ import { performance } from 'node:perf_hooks';
 import sharp from 'sharp';
 
 export const DEFAULT_ENCODE_CONCURRENCY = 4;
-/** zlib level for variants: 1 is several times faster than 6 for document scans and only a little larger. */
-export const DEFAULT_PNG_COMPRESSION_LEVEL = 1;
+/** zlib level for variants (bench/unique-images.ts, synthetic set, 1000 requests: level 6 is 1.3x slower to prepare than 1 and sends 2.3x fewer bytes). */
+export const DEFAULT_PNG_COMPRESSION_LEVEL = 6;
 
 const MIME_OF_FORMAT: Readonly<Record<string, string>> = {
   png: 'image/png',
