@@ -8,6 +8,8 @@ import { collectLog, makeImage, options, request, tempDir } from './helpers.js';
 const vision = loadStream('vllm-chat-vision.json');
 const noUsage = loadStream('vllm-chat-no-usage.json');
 const tfServe = loadStream('transformers-serve-reconstructed.json');
+/** The vision stream at a tenth of its schedule, for tests that need its frames but not its timing. */
+const fast = { ...vision, scheduleMs: vision.scheduleMs.map((t) => t / 10) };
 
 let image = '';
 before(async () => {
@@ -62,10 +64,10 @@ describe('OpenAIBackend against the replayer', () => {
     const faults: [Plan, RegExp, Parameters<typeof options>[2]?][] = [
       [{ kind: 'status', status: 400, body: { object: 'error', message: 'At most 1 image(s) may be provided in one prompt.', type: 'BadRequestError', param: null, code: 400 } }, /HTTP 400 Bad Request: At most 1 image\(s\) may be provided in one prompt\. \(BadRequestError, 400\)/],
       [{ kind: 'status', status: 422, body: { detail: [{ loc: ['body', 'stream_options'], msg: 'Extra inputs are not permitted', type: 'extra_forbidden' }] } }, /HTTP 422 Unprocessable Entity: .*stream_options.*Extra inputs are not permitted/],
-      [{ kind: 'reset-after', fixture: vision, frames: 3 }, /closed mid-stream|reset mid-stream/],
-      [{ kind: 'malformed-after', fixture: vision, frames: 2 }, /malformed chunk \(not JSON\) after 2 chunk\(s\)/],
-      [{ kind: 'error-after', fixture: vision, frames: 2, error: { object: 'error', message: 'The engine is dead', type: 'EngineDeadError', code: 500 } }, /server error mid-stream after 2 chunk\(s\): The engine is dead \(EngineDeadError, 500\)/],
-      [{ kind: 'cut-after', fixture: vision, frames: 4 }, /cut off/],
+      [{ kind: 'reset-after', fixture: fast, frames: 3 }, /closed mid-stream|reset mid-stream/],
+      [{ kind: 'malformed-after', fixture: fast, frames: 2 }, /malformed chunk \(not JSON\) after 2 chunk\(s\)/],
+      [{ kind: 'error-after', fixture: fast, frames: 2, error: { object: 'error', message: 'The engine is dead', type: 'EngineDeadError', code: 500 } }, /server error mid-stream after 2 chunk\(s\): The engine is dead \(EngineDeadError, 500\)/],
+      [{ kind: 'cut-after', fixture: fast, frames: 4 }, /cut off/],
       [{ kind: 'json', body: { id: 'x', choices: [{ message: { content: 'hi' } }] } }, /JSON instead of an event stream/],
       [{ kind: 'hang' }, /timed out after 0 s \(0 network chunk\(s\) received\)/, { requestTimeoutS: 0.3 }],
     ];
@@ -118,7 +120,7 @@ describe('OpenAIBackend against the replayer', () => {
   it('sends the API key as Bearer and never lets it into errors, results, logs or the model description', async () => {
     const key = 'sk-test-0123456789abcdef-SECRET';
     const rep = await SseReplayer.start({
-      plan: (_req, i) => (i === 1 ? { kind: 'status', status: 401, body: { error: { message: `Incorrect API key provided: ${key}`, type: 'invalid_request_error', code: 'invalid_api_key' } } } : { kind: 'replay', fixture: vision }),
+      plan: (_req, i) => (i === 1 ? { kind: 'status', status: 401, body: { error: { message: `Incorrect API key provided: ${key}`, type: 'invalid_request_error', code: 'invalid_api_key' } } } : { kind: 'replay', fixture: fast }),
       models: { kind: 'ok', ids: ['google/gemma-3-27b-it'], extra: { owned_by: `owner ${key}` } },
     });
     const log = collectLog();
@@ -195,7 +197,9 @@ describe('OpenAIBackend against the replayer', () => {
       const [gone] = await replicas[1].infer([request(3, image)]);
       assert.equal(gone.ok, false);
       assert.match(gone.error!, /connection refused/);
-      const reason = await Promise.race([replicas[1].died, new Promise<string>((r) => setTimeout(() => r('still alive'), 3000))]);
+      let timer: NodeJS.Timeout | undefined;
+      const reason = await Promise.race([replicas[1].died, new Promise<string>((r) => (timer = setTimeout(() => r('still alive'), 3000)))]);
+      clearTimeout(timer);
       assert.match(reason, /stopped answering: connection refused/);
       const [still] = await replicas[0].infer([request(4, image)]);
       assert.equal(still.ok, true, 'the other endpoint goes on');
