@@ -13,10 +13,11 @@ import { spawn } from 'node:child_process';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { createAgents, destroyAgents, streamPost } from '../src/engine/backends/openai/client.js';
+import { streamPost } from '../src/engine/backends/openai/client.js';
+import { createAgents, destroyAgents } from '../src/util/http-get.js';
 import { SseParser } from '../src/engine/backends/openai/sse.js';
 import { StreamFold } from '../src/engine/backends/openai/stream-timing.js';
-import { nowMs } from '../src/engine/clock.js';
+import { nowMs } from '../src/util/clock.js';
 
 const concurrency = Number(process.argv[2] ?? 64);
 const seconds = Number(process.argv[3] ?? 5);

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SseParser } from '../src/engine/backends/openai/sse.js';
-import { parsePrometheusText } from '../src/telemetry-remote/prometheus.js';
+import { parsePrometheusText } from '../src/telemetry/prometheus.js';
 import { syntheticFrames } from '../test/helpers/sse-replayer.js';
 import { REPO_ROOT } from '../test/helpers/repo.js';
 import { measure } from './timing.js';

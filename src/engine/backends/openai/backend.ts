@@ -7,7 +7,8 @@
 // unique-images.ts, URLs and keys in models.ts.
 import { failedResult, type Backend, type BackendStartOptions, type InferRequest, type InferResult, type LogFn, type Replica } from '../../backend.js';
 import type { ModelDescription } from '../../types.js';
-import { createAgents, destroyAgents, DEFAULT_REQUEST_TIMEOUT_S, streamPost, type Agents } from './client.js';
+import { createAgents, destroyAgents, type Agents } from '../../../util/http-get.js';
+import { DEFAULT_REQUEST_TIMEOUT_S, streamPost } from './client.js';
 import { authHeaders, DEFAULT_API_KEY_ENV, EndpointError, fetchServedModel, normalizeEndpoint, Redactor, v1Url, type Endpoint, type ServedModel } from './models.js';
 import { chatBodyTemplate, dataUrlPrefix, type BodyOptions, type MaxTokensField } from './request-body.js';
 import { tokenTimesFor, vllmTpotMs, type TtftMode } from './stream-timing.js';

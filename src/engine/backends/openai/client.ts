@@ -2,11 +2,12 @@
 // bench/http.ts compares node:http, the global fetch and undici.request). It owns sending one streamed POST and
 // turning everything that can go wrong with it into a failed result with a reason (HTTP status and the server's
 // message, connection refused or reset, a malformed chunk, an error object mid-stream, the per-request timeout);
-// it never throws for one request. Each network chunk is stamped with nowMs() (src/engine/clock.ts) as it arrives
+// it never throws for one request. Each network chunk is stamped with nowMs() (src/util/clock.ts) as it arrives
 // and fed through the SSE parser into the stream-timing fold. Also a small GET-JSON helper for /v1/models.
 import http from 'node:http';
 import https from 'node:https';
-import { nowMs } from '../../clock.js';
+import { nowMs } from '../../../util/clock.js';
+import { httpGet, networkKind, type Agents } from '../../../util/http-get.js';
 import { SseParser } from './sse.js';
 import { errorMessage, StreamFold, type FoldOptions, type FoldResult } from './stream-timing.js';
 
@@ -15,22 +16,6 @@ export const DEFAULT_REQUEST_TIMEOUT_S = 600;
 export const ERROR_BODY_LIMIT_BYTES = 64 * 1024;
 
 export type FailureKind = 'http' | 'refused' | 'reset' | 'timeout' | 'stream' | 'not-streamed' | 'network';
-
-export interface Agents {
-  readonly http: http.Agent;
-  readonly https: https.Agent;
-}
-
-/** Keep-alive agents with no socket cap: the load generator, not the client, decides concurrency. */
-export function createAgents(): Agents {
-  const opts = { keepAlive: true, keepAliveMsecs: 30_000, maxSockets: Infinity, maxFreeSockets: 1024, scheduling: 'lifo' as const };
-  return { http: new http.Agent(opts), https: new https.Agent(opts) };
-}
-
-export function destroyAgents(a: Agents): void {
-  a.http.destroy();
-  a.https.destroy();
-}
 
 export interface StreamPostRequest {
   readonly url: URL;
@@ -83,18 +68,6 @@ export function serverMessage(body: string): string | null {
   return t.replace(/\s+/g, ' ').slice(0, 500);
 }
 
-function networkKind(err: NodeJS.ErrnoException): FailureKind {
-  switch (err.code) {
-    case 'ECONNREFUSED':
-      return 'refused';
-    case 'ECONNRESET':
-    case 'EPIPE':
-    case 'ECONNABORTED':
-      return 'reset';
-    default:
-      return 'network';
-  }
-}
 
 /** Sends one streamed POST and folds its SSE response. Resolves always; never rejects. */
 export function streamPost(req: StreamPostRequest): Promise<StreamPostResult> {
@@ -217,85 +190,16 @@ export interface GetJsonResult {
   readonly kind: FailureKind | null;
 }
 
-/** GET a JSON document with a timeout; never rejects. */
-export function getJson(url: URL, headers: Readonly<Record<string, string>>, timeoutMs: number, agents?: Agents): Promise<GetJsonResult> {
-  return new Promise((resolve) => {
-    const isHttps = url.protocol === 'https:';
-    const mod = isHttps ? https : http;
-    let settled = false;
-    const done = (r: GetJsonResult) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      resolve(r);
-    };
-    const r = mod.request(url, { method: 'GET', headers: { ...headers, Accept: 'application/json' }, ...(agents ? { agent: isHttps ? agents.https : agents.http } : {}) }, (res) => {
-      const parts: Buffer[] = [];
-      let got = 0;
-      res.on('data', (c: Buffer) => {
-        got += c.length;
-        if (got <= 16 * 1024 * 1024) parts.push(c);
-      });
-      res.on('end', () => {
-        const text = Buffer.concat(parts).toString('utf8');
-        const status = res.statusCode ?? 0;
-        if (status !== 200) {
-          const msg = serverMessage(text);
-          done({ ok: false, status, json: null, error: `HTTP ${status}${res.statusMessage ? ` ${res.statusMessage}` : ''}${msg ? `: ${msg}` : ''}`, kind: 'http' });
-          return;
-        }
-        try {
-          done({ ok: true, status, json: JSON.parse(text), error: null, kind: null });
-        } catch {
-          done({ ok: false, status, json: null, error: `the answer is not JSON: ${text.replace(/\s+/g, ' ').slice(0, 200)}`, kind: 'stream' });
-        }
-      });
-      res.on('error', (err: NodeJS.ErrnoException) => done({ ok: false, status: res.statusCode ?? null, json: null, error: `connection failed while reading: ${err.code ?? err.message}`, kind: networkKind(err) }));
-    });
-    r.on('error', (err: NodeJS.ErrnoException) => {
-      const kind = networkKind(err);
-      done({ ok: false, status: null, json: null, error: kind === 'refused' ? `connection refused (${err.code})` : `${err.code ?? err.message}`, kind });
-    });
-    const timer = setTimeout(() => {
-      done({ ok: false, status: null, json: null, error: `no answer within ${Math.round(timeoutMs / 1000)} s`, kind: 'timeout' });
-      r.destroy();
-    }, timeoutMs);
-    r.end();
-  });
-}
-
-/** GET a text document (Prometheus /metrics) with a timeout; never rejects. */
-export function getText(url: URL, headers: Readonly<Record<string, string>>, timeoutMs: number, agents?: Agents, limitBytes = 32 * 1024 * 1024): Promise<{ ok: boolean; status: number | null; text: string; error: string | null }> {
-  return new Promise((resolve) => {
-    const isHttps = url.protocol === 'https:';
-    const mod = isHttps ? https : http;
-    let settled = false;
-    const done = (r: { ok: boolean; status: number | null; text: string; error: string | null }) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      resolve(r);
-    };
-    const r = mod.request(url, { method: 'GET', headers: { ...headers, Accept: 'text/plain' }, ...(agents ? { agent: isHttps ? agents.https : agents.http } : {}) }, (res) => {
-      const parts: Buffer[] = [];
-      let got = 0;
-      res.on('data', (c: Buffer) => {
-        got += c.length;
-        if (got <= limitBytes) parts.push(c);
-        else res.destroy();
-      });
-      res.on('end', () => {
-        const status = res.statusCode ?? 0;
-        const text = Buffer.concat(parts).toString('utf8');
-        done(status === 200 ? { ok: true, status, text, error: null } : { ok: false, status, text: '', error: `HTTP ${status}${res.statusMessage ? ` ${res.statusMessage}` : ''}` });
-      });
-      res.on('error', (err: NodeJS.ErrnoException) => done({ ok: false, status: res.statusCode ?? null, text: '', error: err.code ?? err.message }));
-    });
-    r.on('error', (err: NodeJS.ErrnoException) => done({ ok: false, status: null, text: '', error: err.code === 'ECONNREFUSED' ? 'connection refused' : (err.code ?? err.message) }));
-    const timer = setTimeout(() => {
-      done({ ok: false, status: null, text: '', error: `no answer within ${Math.round(timeoutMs / 1000)} s` });
-      r.destroy();
-    }, timeoutMs);
-    r.end();
-  });
+/** GET a JSON document with a timeout; never rejects. A non-200 answer carries the server's own message. */
+export async function getJson(url: URL, headers: Readonly<Record<string, string>>, timeoutMs: number, agents?: Agents): Promise<GetJsonResult> {
+  const r = await httpGet(url, { headers, timeoutMs, accept: 'application/json', limitBytes: 16 * 1024 * 1024, ...(agents ? { agents } : {}) });
+  if (!r.ok) {
+    const msg = r.kind === 'http' ? serverMessage(r.text) : null;
+    return { ok: false, status: r.status, json: null, error: `${r.error}${msg ? `: ${msg}` : ''}`, kind: r.kind };
+  }
+  try {
+    return { ok: true, status: r.status, json: JSON.parse(r.text), error: null, kind: null };
+  } catch {
+    return { ok: false, status: r.status, json: null, error: `the answer is not JSON: ${r.text.replace(/\s+/g, ' ').slice(0, 200)}`, kind: 'stream' };
+  }
 }

@@ -3,7 +3,8 @@
 // `Authorization: Bearer`, and scrubbed from every message), and GET {base}/v1/models with a 10 s timeout to learn
 // the served model id (the given name, or the first id listed, as vllm bench serve does in
 // vllm/benchmarks/serve.py get_first_model_from_server). Errors name the URL and the cause.
-import { getJson, type Agents } from './client.js';
+import type { Agents } from '../../../util/http-get.js';
+import { getJson } from './client.js';
 
 export const MODELS_TIMEOUT_S = 10;
 export const DEFAULT_API_KEY_ENV = 'OPENAI_API_KEY';

@@ -19,7 +19,7 @@
 export type TtftMode = 'choices' | 'first-content';
 
 export interface TimedPayload {
-  /** nowMs() (src/engine/clock.ts) when the network chunk carrying this SSE event arrived. */
+  /** nowMs() (src/util/clock.ts) when the network chunk carrying this SSE event arrived. */
   readonly atMs: number;
   /** The event's data field, unparsed (JSON or "[DONE]"). */
   readonly data: string;

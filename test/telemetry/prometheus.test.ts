@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { parsePrometheusText, samplesOf, sumOf } from '../../src/telemetry-remote/prometheus.js';
+import { parsePrometheusText, samplesOf, sumOf } from '../../src/telemetry/prometheus.js';
 import { METRICS_DIR } from '../helpers/sse-replayer.js';
 
 const page = (name: string) => parsePrometheusText(readFileSync(join(METRICS_DIR, name), 'utf8'));

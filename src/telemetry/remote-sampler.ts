@@ -4,8 +4,8 @@
 // timeout, a size limit per page, and only the last sample per URL kept (for rates). Tolerant: a URL answering 404
 // (no /metrics: SGLang without --enable-metrics, llama.cpp without --metrics, transformers serve) or refusing is said
 // once, then retried quietly every RETRY_AFTER_MISSES ticks; it comes back by itself when it starts answering.
-import { getText, type Agents } from '../engine/backends/openai/client.js';
-import { nowMs } from '../engine/clock.js';
+import { httpGet, type Agents } from '../util/http-get.js';
+import { nowMs } from '../util/clock.js';
 import { parsePrometheusText, type PromPage } from './prometheus.js';
 
 export const DEFAULT_SCRAPE_INTERVAL_MS = 1000;
@@ -101,7 +101,7 @@ export class PageSampler<T> {
     if (st.inFlight || this.stopped) return;
     st.inFlight = true;
     try {
-      const r = await getText(t.url, t.headers ?? {}, this.opts.timeoutMs ?? DEFAULT_SCRAPE_TIMEOUT_MS, this.opts.agents, PAGE_LIMIT_BYTES);
+      const r = await httpGet(t.url, { headers: t.headers ?? {}, timeoutMs: this.opts.timeoutMs ?? DEFAULT_SCRAPE_TIMEOUT_MS, accept: 'text/plain', limitBytes: PAGE_LIMIT_BYTES, ...(this.opts.agents ? { agents: this.opts.agents } : {}) });
       if (this.stopped) return;
       if (!r.ok) {
         if (!st.failing) {

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { parsePrometheusText } from '../../src/telemetry-remote/prometheus.js';
-import { PageSampler, type ScrapeProblem } from '../../src/telemetry-remote/sampler.js';
-import { ratesBetween, serverSample, type ServerMetricsSample } from '../../src/telemetry-remote/server-metrics.js';
+import { parsePrometheusText } from '../../src/telemetry/prometheus.js';
+import { PageSampler, type ScrapeProblem } from '../../src/telemetry/remote-sampler.js';
+import { ratesBetween, serverSample, type ServerMetricsSample } from '../../src/telemetry/server-metrics.js';
 import { METRICS_DIR, SseReplayer } from '../helpers/sse-replayer.js';
 
 const text = (name: string) => readFileSync(join(METRICS_DIR, name), 'utf8');

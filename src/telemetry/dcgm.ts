@@ -1,5 +1,5 @@
 // Pure: a DCGM exporter page (NVIDIA/dcgm-exporter, port 9400 by default) into per-GPU samples shaped like the
-// local telemetry's GpuSample (src/engine/telemetry/types.ts), plus the endpoint and host each GPU belongs to, so
+// local telemetry's GpuSample (src/telemetry/types.ts), plus the endpoint and host each GPU belongs to, so
 // GPUs behind remote servers sit beside local ones. Fields: DCGM_FI_DEV_GPU_UTIL (%), DCGM_FI_DEV_FB_USED and
 // DCGM_FI_DEV_FB_FREE (MiB; total = FB_TOTAL when exported, else used + free + FB_RESERVED when exported),
 // DCGM_FI_DEV_POWER_USAGE (W), DCGM_FI_DEV_GPU_TEMP (C), DCGM_FI_DEV_SM_CLOCK (MHz). Labels: gpu (index), UUID
@@ -7,7 +7,7 @@
 // (older exporters) or `hostname` (internal/pkg/rendermetrics/render_metrics.go in current ones).
 // MIG: rows carrying GPU_I_ID describe one GPU instance; a GPU's framebuffer is the sum over its instances when no
 // whole-GPU row exists, the other fields come from a whole-GPU row when there is one, else the first instance row.
-import type { GpuSample } from '../engine/telemetry/types.js';
+import type { GpuSample } from './types.js';
 import type { PromPage, PromSample } from './prometheus.js';
 
 export interface RemoteGpuSample extends GpuSample {

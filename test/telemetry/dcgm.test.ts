@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { dcgmGpuSamples } from '../../src/telemetry-remote/dcgm.js';
-import { parsePrometheusText } from '../../src/telemetry-remote/prometheus.js';
+import { dcgmGpuSamples } from '../../src/telemetry/dcgm.js';
+import { parsePrometheusText } from '../../src/telemetry/prometheus.js';
 import { METRICS_DIR } from '../helpers/sse-replayer.js';
 
 const page = (name: string) => parsePrometheusText(readFileSync(join(METRICS_DIR, name), 'utf8'));
