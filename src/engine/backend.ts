@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import type { Field } from '../config/fields.js';
 import type { EngineKnobs } from '../config/preset-schema.js';
 import type { PreprocessSettings } from '../panscan/preprocess.js';
+import type { RemoteTargets } from '../telemetry/telemetry.js';
 import type { ModelDescription } from './types.js';
 
 export interface InferRequest {
@@ -75,6 +76,16 @@ export interface Backend {
   resolveReplicas(gpusPerReplica: number, replicas: number | 'auto', signal?: AbortSignal): Promise<number>;
   /** Starts every replica (in parallel where possible) and resolves when all are ready. */
   start(opts: BackendStartOptions): Promise<Replica[]>;
+  /**
+   * Work that must happen once the workload is known and before any request is timed: the openai backend encodes
+   * the images it will send (one unique variant per request). `requests` is how many requests will name the image,
+   * or null when the run is bound by time.
+   */
+  prepareRequests?(plan: readonly { readonly path: string; readonly requests: number | null }[], signal?: AbortSignal): Promise<void>;
+  /** Pages to scrape while the run goes (serving engines' /metrics, DCGM exporters of their GPUs). */
+  remoteTelemetry?(): RemoteTargets;
+  /** Releases what the backend holds beyond its replicas (connections, prepared files). Safe to call twice. */
+  close?(): Promise<void>;
 }
 
 /** What a backend may need of the run when it is created. */

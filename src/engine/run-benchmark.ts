@@ -6,7 +6,8 @@ import { effectivePreset, preprocessSettings, runSettings } from '../config/reso
 import type { RunSpec } from '../config/run-spec.js';
 import { startTelemetry, type Telemetry } from '../telemetry/telemetry.js';
 import { downsample, replicaOfGpuFromGroups, summarizeTelemetry } from '../telemetry/summary.js';
-import type { GpuInfo, TelemetrySample } from '../telemetry/types.js';
+import { downsampleDcgm, downsampleServers, summarizeRemoteGpus, summarizeServers } from '../telemetry/remote-summary.js';
+import type { DcgmTelemetrySample, GpuInfo, LocalTelemetrySample, RunTelemetry, ServerTelemetrySample, TelemetrySample } from '../telemetry/types.js';
 import { Channel } from '../util/channel.js';
 import { nowMs } from '../util/clock.js';
 import { newRunId } from '../util/ids.js';
@@ -96,8 +97,9 @@ async function execute(spec: RunSpec, settings: RunSettings, h: RunHandles, emit
 
   try {
     await startRunTelemetry(spec, h, st, emit, at);
+    if (ownReplicas) emit({ type: 'phase', at: at(), phase: 'loading' });
+    await h.backend.prepareRequests?.(imagePlan(spec, h.workload), h.signal);
     if (ownReplicas) {
-      emit({ type: 'phase', at: at(), phase: 'loading' });
       st.replicas = await h.backend.start({ replicas: settings.replicas, gpusPerReplica: spec.topology.gpusPerReplica, log, ...(h.signal ? { signal: h.signal } : {}) });
     }
     for (const r of st.replicas) {
@@ -129,6 +131,7 @@ async function startRunTelemetry(spec: RunSpec, h: RunHandles, st: RunState, emi
     ...(h.telemetry?.intervalMs ? { intervalMs: h.telemetry.intervalMs } : {}),
     ...(h.telemetry?.nvidiaSmiPath ? { nvidiaSmiPath: h.telemetry.nvidiaSmiPath } : {}),
     ...(h.backend.telemetry === 'cpu' ? { preferCpu: true } : {}),
+    ...(h.backend.remoteTelemetry ? { remote: h.backend.remoteTelemetry() } : {}),
     onSample: (s) => {
       const rel = { ...s, atMs: s.atMs - st.t0 } as TelemetrySample;
       st.samples.push(rel);
@@ -243,16 +246,31 @@ function finish(spec: RunSpec, settings: RunSettings, h: RunHandles, st: RunStat
         workload: h.workload,
         requests: st.records,
         summary,
-        telemetry: {
-          source: st.telemetry?.source ?? null,
-          fallbackReason: st.telemetry?.fallbackReason ?? null,
-          gpus: st.gpus,
-          // Every sample is kept, so the per-GPU summary is derived once, at the end.
-          summary: summarizeTelemetry(st.samples, st.replicaOfGpu ? { replicaOfGpu: st.replicaOfGpu } : {}),
-          samples: downsample(st.samples, TELEMETRY_SAVED_POINTS_MAX),
-        },
+        telemetry: runTelemetry(st),
       };
   emit({ type: 'run-finished', at: at(), runId: st.runId, status: st.status, summary, run, file: null, notes: st.notes });
+}
+
+/** What the run file keeps of the samples: every one was kept, so summaries are derived once, here. */
+function runTelemetry(st: RunState): RunTelemetry {
+  const local = st.samples.filter((s): s is LocalTelemetrySample => s.source === 'nvidia-smi' || s.source === 'cpu');
+  const servers = st.samples.filter((s): s is ServerTelemetrySample => s.source === 'server');
+  const dcgm = st.samples.filter((s): s is DcgmTelemetrySample => s.source === 'dcgm');
+  return {
+    source: st.telemetry?.source ?? null,
+    fallbackReason: st.telemetry?.fallbackReason ?? null,
+    gpus: st.gpus,
+    summary: summarizeTelemetry(local, st.replicaOfGpu ? { replicaOfGpu: st.replicaOfGpu } : {}),
+    samples: downsample(local, TELEMETRY_SAVED_POINTS_MAX),
+    ...(servers.length ? { servers: { summary: summarizeServers(servers), samples: downsampleServers(servers, TELEMETRY_SAVED_POINTS_MAX) } } : {}),
+    ...(dcgm.length ? { remoteGpus: { summary: summarizeRemoteGpus(dcgm), samples: downsampleDcgm(dcgm, TELEMETRY_SAVED_POINTS_MAX) } } : {}),
+  };
+}
+
+/** How many requests of the run will name each image (null for a run bound by time), in workload order. */
+function imagePlan(spec: RunSpec, w: Workload): { path: string; requests: number | null }[] {
+  const total = spec.stop.kind === 'requests' ? spec.stop.count + spec.warmup : null;
+  return w.images.map((img, i) => ({ path: img.path, requests: total === null ? null : Math.floor(total / w.images.length) + (i < total % w.images.length ? 1 : 0) }));
 }
 
 function backendInfoOf(backend: Backend, replicas: readonly Replica[]): BackendInfo {

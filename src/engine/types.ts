@@ -2,6 +2,7 @@
 // Plain JSON-serialisable shapes only: they travel in events, feed the UI store and are written to disk.
 import type { Preset } from '../config/preset-schema.js';
 import type { CropBox } from '../panscan/types.js';
+import type { RunTelemetry } from '../telemetry/types.js';
 
 export type RequestStatus = 'ok' | 'failed' | 'cancelled';
 
@@ -191,6 +192,6 @@ export interface RunFile {
   readonly workload: Workload;
   readonly requests: readonly RequestRecord[];
   readonly summary: RunSummary;
-  /** Per-GPU (or CPU) summaries and downsampled samples; shape owned by src/telemetry. */
-  readonly telemetry: unknown;
+  /** Per-GPU (or CPU) summaries and downsampled samples, and the servers' and their GPUs' where scraped. */
+  readonly telemetry: RunTelemetry;
 }

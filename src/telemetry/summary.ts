@@ -9,6 +9,7 @@ import type {
   GpuState,
   GpuSummary,
   GpuTelemetrySample,
+  LocalTelemetrySample,
   ReplicaOfGpu,
   TelemetrySample,
   TelemetrySummary,
@@ -106,7 +107,9 @@ export class TelemetrySummarizer {
 
   constructor(private readonly opts: { replicaOfGpu?: ReplicaOfGpu } = {}) {}
 
+  /** Adds a local sample (nvidia-smi or CPU); remote ones (server, dcgm) are summarised by remote-summary.ts. */
   add(sample: TelemetrySample): void {
+    if (sample.source !== 'nvidia-smi' && sample.source !== 'cpu') return;
     this.count += 1;
     this.source ??= sample.source;
     if (this.firstAtMs === null || sample.atMs < this.firstAtMs) this.firstAtMs = sample.atMs;
@@ -218,6 +221,25 @@ const meanOf = (values: Array<number | null>): number | null => {
   return a.mean;
 };
 
+/** The mean of consecutive GPU ticks, GPU by GPU (exported for remote GPUs, which are merged the same way). */
+export function mergeGpuRows<T extends GpuSample>(rows: readonly T[]): GpuSample {
+  const ok = rows.filter((r) => r.state === 'ok');
+  const state: GpuState = ok.length > 0 ? 'ok' : rows.some((r) => r.state === 'lost') ? 'lost' : 'missing';
+  const pick = <K extends 'utilPct' | 'memUsedMiB' | 'memTotalMiB' | 'powerW' | 'tempC' | 'smClockMHz'>(k: K) => meanOf(ok.map((r) => r[k]));
+  return {
+    index: rows[0]!.index,
+    uuid: rows.find((r) => r.uuid !== null)?.uuid ?? null,
+    name: rows.find((r) => r.name !== null)?.name ?? null,
+    utilPct: pick('utilPct'),
+    memUsedMiB: pick('memUsedMiB'),
+    memTotalMiB: pick('memTotalMiB'),
+    powerW: pick('powerW'),
+    tempC: pick('tempC'),
+    smClockMHz: pick('smClockMHz'),
+    state,
+  };
+}
+
 function mergeGpuBucket(bucket: GpuTelemetrySample[], atMs: number): GpuTelemetrySample {
   const byIndex = new Map<number, GpuSample[]>();
   for (const s of bucket) {
@@ -227,26 +249,8 @@ function mergeGpuBucket(bucket: GpuTelemetrySample[], atMs: number): GpuTelemetr
       else byIndex.set(g.index, [g]);
     }
   }
-  const gpus: GpuSample[] = [...byIndex.entries()]
-    .sort(([a], [b]) => a - b)
-    .map(([index, rows]) => {
-      // Averages come from rows that reported; a GPU that reported at all in the bucket counts as ok.
-      const ok = rows.filter((r) => r.state === 'ok');
-      const state: GpuState = ok.length > 0 ? 'ok' : rows.some((r) => r.state === 'lost') ? 'lost' : 'missing';
-      const pick = <K extends 'utilPct' | 'memUsedMiB' | 'memTotalMiB' | 'powerW' | 'tempC' | 'smClockMHz'>(k: K) => meanOf(ok.map((r) => r[k]));
-      return {
-        index,
-        uuid: rows.find((r) => r.uuid !== null)?.uuid ?? null,
-        name: rows.find((r) => r.name !== null)?.name ?? null,
-        utilPct: pick('utilPct'),
-        memUsedMiB: pick('memUsedMiB'),
-        memTotalMiB: pick('memTotalMiB'),
-        powerW: pick('powerW'),
-        tempC: pick('tempC'),
-        smClockMHz: pick('smClockMHz'),
-        state,
-      };
-    });
+  // Averages come from rows that reported; a GPU that reported at all in the bucket counts as ok.
+  const gpus: GpuSample[] = [...byIndex.entries()].sort(([a], [b]) => a - b).map(([, rows]) => mergeGpuRows(rows));
   return { atMs, source: 'nvidia-smi', gpus };
 }
 
@@ -278,12 +282,12 @@ function mergeCpuBucket(bucket: CpuTelemetrySample[], atMs: number): CpuTelemetr
  * A run has one source; should a bucket mix sources, it takes the first sample's and drops the others.
  * Peaks are smoothed away here by design: the summaries keep the true maxima.
  */
-export function downsample(samples: readonly TelemetrySample[], maxPoints: number): TelemetrySample[] {
+export function downsample(samples: readonly LocalTelemetrySample[], maxPoints: number): LocalTelemetrySample[] {
   if (!Number.isInteger(maxPoints) || maxPoints < 1) throw new RangeError(`maxPoints must be an integer >= 1 (got ${maxPoints})`);
   const sorted = [...samples].sort((a, b) => a.atMs - b.atMs);
   if (sorted.length <= maxPoints) return sorted;
   const n = sorted.length;
-  const out: TelemetrySample[] = [];
+  const out: LocalTelemetrySample[] = [];
   for (let i = 0; i < maxPoints; i++) {
     const from = Math.floor((i * n) / maxPoints);
     const to = Math.floor(((i + 1) * n) / maxPoints);

@@ -10,7 +10,20 @@ import {
   TELEMETRY_INTERVAL_MS,
   TELEMETRY_MIN_INTERVAL_MS,
 } from './nvidia-smi-sampler.js';
-import type { GpuInfo, TelemetryProblem, TelemetrySample, TelemetrySource } from './types.js';
+import { dcgmGpuSamples } from './dcgm.js';
+import { PageSampler, type ScrapeProblem, type ScrapeTarget } from './remote-sampler.js';
+import { ratesBetween, serverSample, type ServerMetricsSample } from './server-metrics.js';
+import type { DcgmTelemetrySample, GpuInfo, ServerTelemetrySample, TelemetryProblem, TelemetrySample, TelemetrySource } from './types.js';
+
+/** Pages to scrape beside the local sampler: serving endpoints' /metrics, and DCGM exporters of remote GPUs. */
+export interface RemoteTargets {
+  /** One per serving endpoint; `display` is the endpoint as the run names it. */
+  readonly servers: readonly ScrapeTarget[];
+  /** DCGM exporters, each with the endpoint (display form) whose GPUs it reports. */
+  readonly dcgm: readonly { readonly target: ScrapeTarget; readonly endpoint: string }[];
+  /** Scrape interval (default once a second). */
+  readonly intervalMs?: number;
+}
 
 export interface TelemetryOptions {
   /** Sampling interval in ms (default TELEMETRY_INTERVAL_MS = 500, i.e. 2 samples/s). */
@@ -25,6 +38,8 @@ export interface TelemetryOptions {
   probeTimeoutMs?: number;
   /** Extra environment variables for nvidia-smi (tests use this to steer a fake). */
   env?: Readonly<Record<string, string | undefined>>;
+  /** Remote pages to scrape too (the openai backend's endpoints). */
+  remote?: RemoteTargets;
 }
 
 export interface Telemetry {
@@ -38,6 +53,44 @@ export interface Telemetry {
 
 /** Starts sampling; never rejects for a missing or broken nvidia-smi (that selects the CPU sampler instead). */
 export async function startTelemetry(opts: TelemetryOptions): Promise<Telemetry> {
+  const remote = opts.remote ? startRemote(opts.remote, opts) : null;
+  const local = await startLocal(opts);
+  if (!remote) return local;
+  return { ...local, stop: async () => (remote.forEach((r) => r.stop()), local.stop()) };
+}
+
+/** Scrapes the remote pages; each scrape becomes a sample (server scrapes with their rates since the last one). */
+function startRemote(r: RemoteTargets, opts: TelemetryOptions): PageSampler<unknown>[] {
+  const problem = (source: 'server' | 'dcgm') => (p: ScrapeProblem) => opts.onProblem({ atMs: p.atMs, source, kind: 'scrape', level: p.level, message: p.message });
+  const last = new Map<string, ServerMetricsSample>();
+  const servers = new PageSampler<ServerTelemetrySample>({
+    targets: r.servers,
+    ...(r.intervalMs ? { intervalMs: r.intervalMs } : {}),
+    map: (page, t, atMs) => {
+      const server = serverSample(page, t.display, atMs);
+      const before = last.get(t.display);
+      last.set(t.display, server);
+      return { atMs, source: 'server', server, rates: before ? ratesBetween(before, server) : null };
+    },
+    onSample: (s) => opts.onSample(s),
+    onProblem: problem('server'),
+  });
+  const dcgm = r.dcgm.map(
+    (d) =>
+      new PageSampler<DcgmTelemetrySample>({
+        targets: [d.target],
+        ...(r.intervalMs ? { intervalMs: r.intervalMs } : {}),
+        map: (page, _t, atMs) => ({ atMs, source: 'dcgm', endpoint: d.endpoint, gpus: dcgmGpuSamples(page, d.endpoint) }),
+        onSample: (s) => opts.onSample(s),
+        onProblem: problem('dcgm'),
+      }),
+  );
+  const all = [servers, ...dcgm] as PageSampler<unknown>[];
+  for (const s of all) s.start();
+  return all;
+}
+
+async function startLocal(opts: TelemetryOptions): Promise<Telemetry> {
   const intervalMs = opts.intervalMs ?? TELEMETRY_INTERVAL_MS;
   const path = opts.nvidiaSmiPath ?? DEFAULT_NVIDIA_SMI_PATH;
   // A bad interval is a caller bug: refuse it before probing rather than after a multi-second probe.

@@ -2,6 +2,8 @@
 // Everything here is a plain JSON-serialisable object (no Maps, no classes, no NaN): samples travel in engine
 // events, the NDJSON printer and run files unchanged. Missing readings are `null`, never NaN or undefined, so a
 // GPU that does not report power looks the same in memory, on the wire and on disk.
+import type { RemoteGpuSample } from './dcgm.js';
+import type { ServerMetricsRates, ServerMetricsSample } from './server-metrics.js';
 
 /**
  * How a GPU showed up in one tick:
@@ -67,8 +69,45 @@ export interface CpuTelemetrySample {
   memTotalMiB: number;
 }
 
-export type TelemetrySample = GpuTelemetrySample | CpuTelemetrySample;
-export type TelemetrySource = TelemetrySample['source'];
+/** One scrape of a serving endpoint's /metrics (vLLM or SGLang names), with rates since its previous scrape. */
+export interface ServerTelemetrySample {
+  atMs: number;
+  source: 'server';
+  server: ServerMetricsSample;
+  /** Counter deltas since the previous scrape of the same endpoint; null for its first scrape. */
+  rates: ServerMetricsRates | null;
+}
+
+/** One scrape of a DCGM exporter: the GPUs behind one endpoint (remote servers; local GPUs use nvidia-smi). */
+export interface DcgmTelemetrySample {
+  atMs: number;
+  source: 'dcgm';
+  /** The endpoint (replica) these GPUs serve, display form. */
+  endpoint: string;
+  gpus: RemoteGpuSample[];
+}
+
+export type LocalTelemetrySample = GpuTelemetrySample | CpuTelemetrySample;
+export type TelemetrySample = LocalTelemetrySample | ServerTelemetrySample | DcgmTelemetrySample;
+/** What the local sampler watches: this machine's GPUs, or its CPUs when there are none. */
+export type TelemetrySource = LocalTelemetrySample['source'];
+
+/** A serving endpoint over a run, from its /metrics scrapes. */
+export interface ServerSummary {
+  endpoint: string;
+  kind: ServerMetricsSample['kind'];
+  samples: number;
+  runningMax: number | null;
+  waitingMax: number | null;
+  kvCacheUsageMean: number | null;
+  kvCacheUsageMax: number | null;
+  /** Hits / queries over the whole run (first to last scrape); null without queries or after a counter reset. */
+  prefixCacheHitRate: number | null;
+  mmCacheHitRate: number | null;
+  preemptions: number | null;
+  promptTokensPerS: number | null;
+  generationTokensPerS: number | null;
+}
 
 /** A line of nvidia-smi output that could not be used (returned by the parsers; never thrown). */
 export interface ParseProblem {
@@ -88,12 +127,13 @@ export type TelemetryProblemKind =
   | 'exited' // the nvidia-smi loop ended without stop()
   | 'spawn' // the nvidia-smi loop could not be started
   | 'fallback' // why telemetry shows CPU instead of GPUs
-  | 'suppressed'; // further problems of a kind are no longer reported
+  | 'suppressed' // further problems of a kind are no longer reported
+  | 'scrape'; // a /metrics or DCGM page could not be read (or answers again)
 
 export interface TelemetryProblem {
   /** Wall-clock ms (performance.timeOrigin + performance.now()). */
   atMs: number;
-  source: TelemetrySource;
+  source: TelemetrySample['source'];
   kind: TelemetryProblemKind;
   level: 'info' | 'warn' | 'error';
   message: string;
@@ -148,6 +188,26 @@ export interface TelemetrySummary {
   lastAtMs: number | null;
   gpus: GpuSummary[];
   cpu: CpuSummary | null;
+}
+
+/** A GPU behind a remote endpoint over a run (from its DCGM exporter). */
+export interface RemoteGpuSummary extends GpuSummary {
+  endpoint: string;
+  host: string | null;
+}
+
+/** The telemetry a run file keeps (src/engine/run-benchmark.ts builds it). */
+export interface RunTelemetry {
+  source: TelemetrySource | null;
+  fallbackReason: string | null;
+  gpus: GpuInfo[];
+  summary: TelemetrySummary;
+  /** Local samples (nvidia-smi or CPU), downsampled. */
+  samples: LocalTelemetrySample[];
+  /** Serving endpoints' /metrics (openai backend): per-endpoint summaries and downsampled scrapes. */
+  servers?: { summary: ServerSummary[]; samples: ServerTelemetrySample[] };
+  /** GPUs behind remote endpoints (--dcgm-url): per-GPU summaries and downsampled scrapes. */
+  remoteGpus?: { summary: RemoteGpuSummary[]; samples: DcgmTelemetrySample[] };
 }
 
 /**
