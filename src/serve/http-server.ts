@@ -28,7 +28,10 @@ export const DEFAULT_PORT = 8000;
 export const MAX_REQUEST_BODY_BYTES = 64 * 1024 * 1024;
 
 export interface ServeOptions {
-  /** Default 127.0.0.1. Only an explicitly given host can be anything but loopback. */
+  /**
+   * Default 127.0.0.1 (vLLM's default is every interface; this server never listens beyond loopback unless told
+   * to). Another address is used only when given here explicitly, with a warning in the log.
+   */
   readonly host?: string;
   /** Default 8000; 0 picks a free port. */
   readonly port?: number;
@@ -63,7 +66,6 @@ export async function startServer(o: ServeOptions = {}): Promise<RunningServer> 
   const log: LogFn = o.log ?? (() => {});
   const host = o.host ?? DEFAULT_HOST;
   if (host.trim() === '') throw new ServeConfigError('the host is empty; give an address such as 127.0.0.1 (an empty host would listen on every interface)');
-  if (o.host === undefined && !isLoopbackHost(host)) throw new ServeConfigError(`refusing to listen on ${host} without an explicit --host`);
   const port = o.port ?? DEFAULT_PORT;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ServeConfigError(`the port must be an integer from 0 to 65535 (got ${port})`);
   const replicaCount = o.replicas ?? 1;

@@ -1,8 +1,9 @@
 // The two ways a completion reaches its client over HTTP: server-sent events written token by token
-// (stream: true), or one JSON body at the end. Both defer the status line until there is something to say, so a
-// request that fails before its first token still gets a proper 400/500/503 JSON error, not a 200 stream; once
-// streaming, an error becomes one `data: {"error": ...}` event and [DONE], as in vLLM. Writes to a client that
-// has gone are dropped quietly.
+// (stream: true), or one JSON body at the end. A stream answers 200 at once, as vLLM's StreamingResponse does once
+// a request has passed validation (so a client waiting in the queue sees its headers, and no header timeout
+// fires); the role chunk follows with the first token. Anything that fails after that point, in the queue or the
+// replica, is one `data: {"error": ...}` event and [DONE], vLLM's way for errors after streaming began. A whole
+// (non-streamed) answer fails as a plain JSON error with its status. Writes to a client that has gone are dropped.
 import type { ServerResponse } from 'node:http';
 import type { CompletionSink, Finish } from './completion.js';
 import type { ApiError } from './errors.js';
@@ -38,13 +39,14 @@ export class SseResponder implements CompletionSink {
     private readonly res: ServerResponse,
     private readonly head: CompletionHead,
     private readonly opts: StreamOptions,
-  ) {}
+  ) {
+    if (res.destroyed) return;
+    res.writeHead(200, { 'content-type': SSE_CONTENT_TYPE, 'cache-control': 'no-cache' });
+    res.flushHeaders();
+  }
 
   start(promptTokens: number): void {
     this.promptTokens = promptTokens;
-    if (this.res.destroyed) return;
-    this.res.writeHead(200, { 'content-type': SSE_CONTENT_TYPE, 'cache-control': 'no-cache' });
-    this.res.flushHeaders();
     this.write(sseData(roleChunk(this.head, this.opts.continuousUsage ? usage(promptTokens, 0) : undefined)));
   }
 
@@ -59,7 +61,6 @@ export class SseResponder implements CompletionSink {
   }
 
   fail(err: ApiError): void {
-    if (!this.res.headersSent) return sendError(this.res, err);
     this.write(sseData(err.body()));
     this.write(SSE_DONE);
     if (!this.res.writableEnded) this.res.end();

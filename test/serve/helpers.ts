@@ -68,9 +68,8 @@ export interface SseEvent {
   readonly at: number;
 }
 
-/** Reads a whole SSE response, stamping each `data:` event with its arrival time. */
-export async function readSse(res: Response): Promise<SseEvent[]> {
-  const events: SseEvent[] = [];
+/** The `data:` events of an SSE response as they arrive, each stamped with its arrival time. */
+export async function* sseEvents(res: Response): AsyncGenerator<SseEvent> {
   const decoder = new TextDecoder();
   let buffer = '';
   for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
@@ -83,10 +82,16 @@ export async function readSse(res: Response): Promise<SseEvent[]> {
       for (const line of event.split('\n')) {
         if (!line.startsWith('data: ')) continue;
         const payload = line.slice(6);
-        events.push({ data: payload === '[DONE]' ? '[DONE]' : JSON.parse(payload), at });
+        yield { data: payload === '[DONE]' ? '[DONE]' : JSON.parse(payload), at };
       }
     }
   }
+}
+
+/** Reads a whole SSE response. */
+export async function readSse(res: Response): Promise<SseEvent[]> {
+  const events: SseEvent[] = [];
+  for await (const e of sseEvents(res)) events.push(e);
   return events;
 }
 

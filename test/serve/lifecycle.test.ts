@@ -1,6 +1,6 @@
 // gemma-bench serve's lifetime over real HTTP: a client that goes away frees its replica, a replica that dies
 // turns into vLLM's 500 (and /health 503), and SIGTERM stops the server cleanly with streams in flight: the
-// running stream ends with finish_reason "abort", usage and [DONE], queued requests get a 503, the port closes,
+// running stream ends with finish_reason "abort", usage and [DONE], queued requests get a 503 error, the port closes,
 // the temporary image files go.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FAULT_ENV } from '../../src/engine/backends/onnx/index.js';
 import { serveUntilSignal } from '../../src/serve/signals.js';
-import { chatBody, metrics, pngDataUrl, postChat, readSse, series, testServer, type TestServer } from './helpers.js';
+import { chatBody, metrics, pngDataUrl, postChat, readSse, series, sseEvents, testServer, type SseEvent, type TestServer } from './helpers.js';
 
 const home = mkdtempSync(join(tmpdir(), 'gb-serve-life-'));
 let healthy: TestServer;
@@ -68,8 +68,12 @@ test('a replica that dies gives vLLM\'s 500 InternalServerError; with none left 
     await ok.json();
     for (const stream of [false, true]) {
       const res = await postChat(t.url, chatBody(image, { max_tokens: 2, stream }));
-      assert.equal(res.status, 500, 'failed before its first token: a JSON error, not a stream');
-      const body = (await res.json()) as any;
+      // Whole: a 500 JSON error. Streamed: the 200 went out first, so the error is an event, then [DONE].
+      assert.equal(res.status, stream ? 200 : 500);
+      const events = stream ? await readSse(res) : [{ data: await res.json() }];
+      if (stream) assert.equal(events.at(-1)!.data, '[DONE]');
+      const body = events[0].data;
+      assert.deepEqual(Object.keys(body), ['error']);
       assert.equal(body.error.type, 'InternalServerError');
       assert.equal(body.error.code, 500);
       assert.equal(body.error.param, null);
@@ -80,21 +84,28 @@ test('a replica that dies gives vLLM\'s 500 InternalServerError; with none left 
   }
 });
 
-test('SIGTERM with streams in flight: the running stream ends with "abort", usage and [DONE]; queued requests get 503; exit code 143', async () => {
+test('SIGTERM with streams in flight: the running stream ends with "abort", usage and [DONE]; queued requests get vLLM-shaped 503s; exit code 143', async () => {
   const t = healthy;
   const running = await postChat(t.url, chatBody(image, { max_tokens: 100_000, stream: true, stream_options: { include_usage: true } }));
   assert.equal(running.status, 200);
-  const runningEvents = readSse(running);
+  // Read up to its first token (the role chunk comes with it), then keep reading in the background.
+  // (next(), not a for-await with break: leaving such a loop cancels the body, which is a client disconnect.)
+  const iterator = sseEvents(running);
+  const events: SseEvent[] = [];
+  while (events.length < 2) events.push((await iterator.next()).value as SseEvent);
+  const rest = (async () => {
+    for (let r = await iterator.next(); !r.done; r = await iterator.next()) events.push(r.value);
+  })();
   const queuedStream = postChat(t.url, chatBody(image, { max_tokens: 4, stream: true }));
   const queuedWhole = postChat(t.url, chatBody(image, { max_tokens: 4 }));
-  await until(t.url, (m) => m.get(series('vllm:num_requests_waiting')) === 2 && m.get(series('vllm:generation_tokens_total'))! > 0, 'two queued requests behind a streaming one');
+  await until(t.url, (m) => m.get(series('vllm:num_requests_waiting')) === 2, 'two queued requests behind a streaming one');
 
   const signals = new EventEmitter();
   const exited = serveUntilSignal(t.server, { log: () => {}, signals, exitNow: () => assert.fail('a single signal must not exit at once') });
   signals.emit('SIGTERM', 'SIGTERM');
   assert.equal(await exited, 143);
 
-  const events = await runningEvents;
+  await rest;
   assert.equal(events.at(-1)!.data, '[DONE]');
   const usage = events.at(-2)!.data;
   assert.deepEqual(usage.choices, []);
@@ -104,12 +115,16 @@ test('SIGTERM with streams in flight: the running stream ends with "abort", usag
   const tokens = events.filter((e) => e.data !== "[DONE]" && e.data.choices.length > 0).length - 2;
   assert.equal(usage.usage.completion_tokens, tokens, 'usage counts the tokens that were streamed');
   assert.ok(tokens < 100_000);
-  for (const queued of [await queuedStream, await queuedWhole]) {
-    assert.equal(queued.status, 503);
-    const body = (await queued.json()) as any;
-    assert.equal(body.error.code, 503);
-    assert.match(body.error.message, /shutting down/);
-  }
+  const whole = await queuedWhole;
+  assert.equal(whole.status, 503);
+  const wholeBody = (await whole.json()) as any;
+  assert.equal(wholeBody.error.code, 503);
+  assert.match(wholeBody.error.message, /shutting down/);
+  const streamed = await readSse(await queuedStream);
+  assert.equal(streamed.length, 2, 'a queued stream got no token: one error event and [DONE]');
+  assert.equal(streamed[0].data.error.code, 503);
+  assert.match(streamed[0].data.error.message, /shutting down/);
+  assert.equal(streamed[1].data, '[DONE]');
   await assert.rejects(fetch(`${t.url}/health`), 'the port is closed');
   await t.stop(); // idempotent
 });

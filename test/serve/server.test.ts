@@ -199,12 +199,19 @@ test('400s in vLLM\'s error shape: http image URL, bad base64, not an image, bad
   assertVllmError({ status: res.status, body: await res.json() }, 400, 'Bad Request', /JSON decode error/, 'body');
 });
 
-test('an image whose header reads but whose pixels do not decode fails in the replica and comes back as a 400', async () => {
+test('an image whose header reads but whose pixels do not decode fails in the replica: 400 whole, an error event streamed', async () => {
   const png = Buffer.from(square.slice('data:image/png;base64,'.length), 'base64');
-  const truncated = png.subarray(0, Math.floor(png.length / 2));
-  const r = await post(chatBody(`data:image/png;base64,${truncated.toString('base64')}`, { stream: true }));
+  const truncated = `data:image/png;base64,${png.subarray(0, Math.floor(png.length / 2)).toString('base64')}`;
+  const r = await post(chatBody(truncated));
   assertVllmError(r, 400, 'BadRequestError', /could not be decoded/);
   assert.doesNotMatch(r.body.error.message, /gemma-bench-serve/, 'the temporary file\'s path stays private');
+  // Streamed, the 200 went out before the replica met the image: the error comes as vLLM sends late errors.
+  const res = await postChat(t.url, chatBody(truncated, { stream: true }));
+  assert.equal(res.status, 200);
+  const events = await readSse(res);
+  assert.equal(events.length, 2);
+  assertVllmError({ status: 400, body: events[0].data }, 400, 'BadRequestError', /could not be decoded/);
+  assert.equal(events[1].data, '[DONE]');
 });
 
 test('404s: an unknown model in vLLM\'s error shape; an unknown route as FastAPI answers it', async () => {

@@ -9,7 +9,12 @@ import { gemmaTokenizer } from '../../src/panscan/tokenizer.js';
 import { HF_PANSCAN_DEFAULTS } from '../../src/panscan/types.js';
 import { parseChatRequest } from '../../src/serve/chat-request.js';
 import { IncrementalDetokenizer } from '../../src/serve/detokenizer.js';
+import { runCompletion, type CompletionSink, type Finish } from '../../src/serve/completion.js';
 import { ApiError } from '../../src/serve/errors.js';
+import type { ImageSpool } from '../../src/serve/image-spool.js';
+import { ServeMetrics } from '../../src/serve/metrics.js';
+import type { Usage } from '../../src/serve/protocol.js';
+import { GEMMA3_STOP_TOKEN_IDS } from '../../src/serve/served-model.js';
 import { parseImageDataUrl } from '../../src/serve/image-url.js';
 import { panScanFromMmKwargs } from '../../src/serve/mm-kwargs.js';
 import { resolveMaxTokens } from '../../src/serve/prompt-plan.js';
@@ -226,4 +231,75 @@ test('serveUntilSignal: 130 after SIGINT, 143 after SIGTERM, and a second signal
   signals.emit('SIGTERM', 'SIGTERM');
   signals.emit('SIGINT', 'SIGINT');
   assert.deepEqual(exits, [130]);
+});
+
+/** A replica that streams a fixed token sequence through the hooks, stopping early when its signal aborts. */
+function scriptedReplica(tokens: readonly number[]): Replica & { produced: () => number } {
+  let produced = 0;
+  const died = new Promise<string>(() => {});
+  return {
+    id: 0,
+    devices: ['script'],
+    gpuIndices: [],
+    loadMs: 0,
+    capacity: 1,
+    died,
+    produced: () => produced,
+    async infer(batch, hooks) {
+      const r = batch[0];
+      const ids: number[] = [];
+      for (let i = 0; i < Math.min(r.maxNewTokens, tokens.length); i++) {
+        await tick();
+        ids.push(tokens[i]);
+        produced++;
+        hooks?.onToken?.(r.id, i, tokens[i]);
+        if (hooks?.signal?.aborted) break;
+      }
+      return [{ id: r.id, ok: true, error: null, crops: 0, imageTokens: 256, promptTokens: 42, outputTokens: ids.length, preprocessMs: 1, visionMs: 1, startedAt: 0, tokenTimes: ids.map(() => 0), tokenIds: ids }];
+    },
+    async close() {},
+  };
+}
+
+async function complete(tokens: readonly number[], o: { ignoreEos?: boolean; maxTokens?: number } = {}) {
+  const replica = scriptedReplica(tokens);
+  const pool = new ReplicaPool([replica], () => {});
+  const spool = { write: async () => '/dev/null/image.png', remove: async () => {} } as unknown as ImageSpool;
+  const metrics = new ServeMetrics('tiny', () => ({ running: pool.running, waiting: pool.waiting }));
+  const got: { deltas: string[]; finish: Finish | null; usage: Usage | null; end: Finish | null; error: ApiError | null } = { deltas: [], finish: null, usage: null, end: null, error: null };
+  const sink: CompletionSink = {
+    start: () => {},
+    token: (d, _n, f) => {
+      got.deltas.push(d);
+      if (f) got.finish = f;
+    },
+    end: (u, f) => {
+      got.usage = u;
+      got.end = f;
+    },
+    fail: (e) => (got.error = e),
+  };
+  const request = parseChatRequest(body({ ignore_eos: o.ignoreEos ?? false }), 'tiny');
+  await runCompletion(
+    { pool, spool, tokenizer: gemmaTokenizer(), metrics, stopTokenIds: GEMMA3_STOP_TOKEN_IDS, log: () => {}, nextRequestId: () => 1 },
+    { request, plan: { width: 1, height: 1, crops: 0, promptTokens: 42 }, maxTokens: o.maxTokens ?? 10, arrivedAtMs: 0, signal: new AbortController().signal },
+    sink,
+  );
+  return { ...got, produced: replica.produced() };
+}
+
+test('a completion stops at Gemma 3\'s end tokens unless ignore_eos, counts the stop token, and frees the replica', async () => {
+  const [hello, world] = [9259, 1902];
+  const eos = await complete([hello, world, 1, hello, hello, hello]);
+  assert.deepEqual(eos.end, { reason: 'stop', stopReason: null }, 'EOS: stop_reason null, as vLLM reports its tokenizer\'s EOS');
+  assert.equal(eos.usage!.completion_tokens, 3, 'the EOS token counts, as in vLLM');
+  assert.equal(eos.usage!.prompt_tokens, 42, 'the replica\'s own prompt count');
+  assert.equal(eos.deltas.at(-1), '', 'the EOS token adds no text');
+  assert.ok(eos.produced < 6, 'the replica was stopped early');
+  const eot = await complete([hello, 106, hello]);
+  assert.deepEqual(eot.end, { reason: 'stop', stopReason: 106 }, '<end_of_turn>: stop_reason is the token id');
+  const ignored = await complete([hello, 1, world, 106, hello], { ignoreEos: true, maxTokens: 5 });
+  assert.deepEqual(ignored.end, { reason: 'length', stopReason: null });
+  assert.equal(ignored.usage!.completion_tokens, 5);
+  assert.equal(ignored.error, null);
 });
