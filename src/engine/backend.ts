@@ -34,6 +34,17 @@ export interface InferResult {
   readonly tokenIds: readonly number[];
 }
 
+/**
+ * Optional per-call hooks for a replica that can report tokens while it generates (the onnx backend; the serve
+ * command uses them to stream). Without hooks a replica behaves exactly as before.
+ */
+export interface InferHooks {
+  /** Called on the main thread as each output token is produced (tokenIndex counts from 0 per request). */
+  onToken?(requestId: number, tokenIndex: number, tokenId: number): void;
+  /** Abort to stop the micro-batch after its current decode step; its results then hold the tokens made so far. */
+  signal?: AbortSignal;
+}
+
 export interface Replica {
   readonly id: number;
   /** What it runs on, e.g. ["cpu:1 thread"], ["cuda:0"], ["gpu:2", "gpu:3"], ["http://host:8000"]. */
@@ -47,7 +58,7 @@ export interface Replica {
    * Runs one micro-batch. Resolves with one result per request (failed requests carry their error); rejects only
    * if the replica itself died, with the reason.
    */
-  infer(batch: readonly InferRequest[]): Promise<InferResult[]>;
+  infer(batch: readonly InferRequest[], hooks?: InferHooks): Promise<InferResult[]>;
   /** Resolves with the reason if the replica stops unexpectedly; never resolves otherwise. */
   readonly died: Promise<string>;
   close(): Promise<void>;

@@ -84,7 +84,15 @@ function emptyKv(type: FloatType, b: number, shape: DecoderShape): ort.Tensor {
   return floatTensor(type, newFloats(type, 0), [b, shape.numKeyValueHeads, 0, shape.headDim]);
 }
 
-export async function generateBatch(s: OnnxSessions, shape: DecoderShape, inputs: readonly GenerationInput[], maxNewTokens: number, visionChunk = VISION_CHUNK_ENTRIES): Promise<GenerationOutput> {
+/** Optional: see each step's tokens as they are produced, and stop early (the serve command streams and cancels). */
+export interface GenerationHooks {
+  /** tokenIds[r]: request r's token at this step. */
+  onStep?(step: number, tokenIds: readonly number[]): void;
+  /** Checked after each step: true stops the loop, so fewer than maxNewTokens tokens come back. */
+  shouldStop?(): boolean;
+}
+
+export async function generateBatch(s: OnnxSessions, shape: DecoderShape, inputs: readonly GenerationInput[], maxNewTokens: number, visionChunk = VISION_CHUNK_ENTRIES, hooks?: GenerationHooks): Promise<GenerationOutput> {
   const b = inputs.length;
   // Vision over all entries of the batch, in request order (features are consumed in that order), in chunks
   // of at most visionChunk entries: full attention over 4096 patches needs ~256 MB of scratch per entry on CPU.
@@ -170,7 +178,8 @@ export async function generateBatch(s: OnnxSessions, shape: DecoderShape, inputs
       next[r] = BigInt(best);
     }
     tokenTimes.push(nowMs());
-    if (step === maxNewTokens - 1) break;
+    hooks?.onStep?.(step, tokenIds.map((t) => t[step]));
+    if (step === maxNewTokens - 1 || hooks?.shouldStop?.()) break;
     // Next step: the new token's embedding, the mask grown by one, the cache from this step.
     const nextPast: Record<string, ort.Tensor> = {};
     for (let l = 0; l < shape.numLayers; l++) {

@@ -6,7 +6,7 @@ import 'sharp'; // sharp must be loaded on the main thread before any worker thr
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { checkModelLayout } from '../../../model/layout.js';
-import type { Backend, BackendStartOptions, InferRequest, InferResult, LogFn, Replica } from '../../backend.js';
+import type { Backend, BackendStartOptions, InferHooks, InferRequest, InferResult, LogFn, Replica } from '../../backend.js';
 import type { ModelDescription } from '../../types.js';
 import { resolveOnnxModel, type ResolvedOnnxModel } from './model-dir.js';
 import type { MainToWorker, WorkerToMain } from './protocol.js';
@@ -92,7 +92,7 @@ function parseFault(v: string | undefined): { replica: number; batches: number }
 function startReplica(id: number, model: ResolvedOnnxModel, ep: 'cpu' | 'cuda', threads: number, s: BackendStartOptions, exitAfterBatches: number | null): Promise<Replica> {
   return new Promise((resolveStart, rejectStart) => {
     const worker = new Worker(new URL('./worker.js', import.meta.url));
-    const pending = new Map<number, { resolve: (r: InferResult[]) => void; reject: (e: Error) => void }>();
+    const pending = new Map<number, { resolve: (r: InferResult[]) => void; reject: (e: Error) => void; ids: readonly number[]; hooks?: InferHooks }>();
     let batchSeq = 0;
     let ready = false;
     let closing = false;
@@ -113,11 +113,20 @@ function startReplica(id: number, model: ResolvedOnnxModel, ep: 'cpu' | 'cuda', 
       loadMs: 0,
       capacity: 1,
       died,
-      infer(batch: readonly InferRequest[]) {
+      infer(batch: readonly InferRequest[], hooks?: InferHooks) {
         return new Promise<InferResult[]>((resolve, reject) => {
           const batchId = batchSeq++;
-          pending.set(batchId, { resolve, reject });
-          post({ type: 'infer', batchId, requests: batch });
+          if (!hooks) {
+            pending.set(batchId, { resolve, reject, ids: [] });
+            post({ type: 'infer', batchId, requests: batch });
+            return;
+          }
+          const cancel = () => post({ type: 'cancel', batchId });
+          const done = () => hooks.signal?.removeEventListener('abort', cancel);
+          pending.set(batchId, { resolve: (r) => (done(), resolve(r)), reject: (e) => (done(), reject(e)), ids: batch.map((r) => r.id), hooks });
+          post({ type: 'infer', batchId, requests: batch, stream: hooks.onToken !== undefined });
+          if (hooks.signal?.aborted) cancel();
+          else hooks.signal?.addEventListener('abort', cancel, { once: true });
         });
       },
       async close() {
@@ -158,6 +167,11 @@ function startReplica(id: number, model: ResolvedOnnxModel, ep: 'cpu' | 'cuda', 
           const p = pending.get(m.batchId);
           pending.delete(m.batchId);
           p?.resolve([...m.results]);
+          return;
+        }
+        case 'token': {
+          const p = pending.get(m.batchId);
+          m.tokenIds.forEach((t, r) => p?.hooks?.onToken?.(p.ids[r], m.step, t));
           return;
         }
         case 'log':

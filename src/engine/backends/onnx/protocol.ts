@@ -29,10 +29,18 @@ export interface WorkerInit {
   readonly exitAfterBatches: number | null;
 }
 
-export type MainToWorker = WorkerInit | { readonly type: 'infer'; readonly batchId: number; readonly requests: readonly InferRequest[] } | { readonly type: 'close' };
+export type MainToWorker =
+  | WorkerInit
+  // stream: post a 'token' message per decode step (only when the caller gave an onToken hook).
+  | { readonly type: 'infer'; readonly batchId: number; readonly requests: readonly InferRequest[]; readonly stream?: boolean }
+  // Handled as soon as it arrives (between decode steps), not queued behind the batch it cancels.
+  | { readonly type: 'cancel'; readonly batchId: number }
+  | { readonly type: 'close' };
 
 export type WorkerToMain =
   | { readonly type: 'ready'; readonly loadMs: number; readonly graphs: readonly GraphIoInfo[]; readonly hasLogitsToKeep: boolean }
   | { readonly type: 'fatal'; readonly message: string }
   | { readonly type: 'result'; readonly batchId: number; readonly results: readonly InferResult[] }
+  /** One decode step of a streamed batch: tokenIds[r] is request r's token (batch order). */
+  | { readonly type: 'token'; readonly batchId: number; readonly step: number; readonly tokenIds: readonly number[] }
   | { readonly type: 'log'; readonly level: 'info' | 'warn' | 'error'; readonly message: string };

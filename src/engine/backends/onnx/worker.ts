@@ -22,8 +22,15 @@ let sessions: OnnxSessions | undefined;
 let batchesStarted = 0;
 const buffers = new PixelBufferPool(false);
 let queue: Promise<void> = Promise.resolve();
+/** Batches asked to stop early; 'cancel' is read between decode steps, since session.run yields via setImmediate. */
+const cancelled = new Set<number>();
+let lastFinishedBatch = -1;
 
 port.on('message', (m: MainToWorker) => {
+  if (m.type === 'cancel') {
+    if (m.batchId > lastFinishedBatch) cancelled.add(m.batchId);
+    return;
+  }
   // Messages are handled strictly in order: one batch at a time, like a real serving replica.
   queue = queue.then(() => handle(m)).catch((err: unknown) => send({ type: 'log', level: 'error', message: String((err as Error).stack ?? err) }));
 });
@@ -34,7 +41,9 @@ async function handle(m: MainToWorker): Promise<void> {
       await start(m);
       return;
     case 'infer':
-      await inferBatch(m.batchId, m.requests);
+      await inferBatch(m.batchId, m.requests, m.stream === true);
+      cancelled.delete(m.batchId);
+      lastFinishedBatch = m.batchId;
       return;
     case 'close':
       await Promise.all([sessions?.vision.release(), sessions?.embed.release(), sessions?.decoder.release()]);
@@ -85,7 +94,7 @@ function plainMeta(m: ort.InferenceSession.ValueMetadata): { name: string; isTen
   return m.isTensor ? { name: m.name, isTensor: true, type: m.type } : { name: m.name, isTensor: false };
 }
 
-async function inferBatch(batchId: number, requests: readonly InferRequest[]): Promise<void> {
+async function inferBatch(batchId: number, requests: readonly InferRequest[], stream: boolean): Promise<void> {
   if (!init || !sessions) {
     send({ type: 'result', batchId, results: requests.map((r) => failedResult(r.id, 'replica not initialised')) });
     return;
@@ -111,9 +120,15 @@ async function inferBatch(batchId: number, requests: readonly InferRequest[]): P
         init.shape,
         prepared.map((p) => ({ pixelValues: p.pre.pixelValues, entries: 1 + p.pre.numCrops, inputIds: p.pre.inputIds! })),
         maxNew,
+        undefined,
+        {
+          ...(stream ? { onStep: (step: number, tokenIds: readonly number[]) => send({ type: 'token', batchId, step, tokenIds }) } : {}),
+          shouldStop: () => cancelled.has(batchId),
+        },
       );
       prepared.forEach((p, i) => {
-        const n = p.req.maxNewTokens;
+        // Fewer than asked for only when the batch was cancelled.
+        const n = Math.min(p.req.maxNewTokens, out.tokenTimes.length);
         results.set(p.req.id, {
           id: p.req.id,
           ok: true,
