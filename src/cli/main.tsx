@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   sweep: () => import('./commands/sweep.js'),
   runs: () => import('./commands/runs.js'),
   compare: () => import('./commands/compare.js'),
+  serve: () => import('./commands/serve.js'),
 };
 
 /** Errors that mean "fix your command or configuration" (exit 2) rather than "the run failed" (exit 1). */

@@ -2,7 +2,7 @@
 // final RunSummary come from the same code over the same streaming histograms, so the percentiles a user watches
 // are the ones that get saved. Pure: no clock, no I/O; times come from the records, "now" from the caller.
 import { LatencyStats } from './stats.js';
-import { LATENCY_METRICS, type LatencyMetric, type MetricSummary, type ReplicaSummary, type RequestRecord, type RunSummary } from './types.js';
+import { LATENCY_METRICS, type LatencyMetric, type MetricSummary, type PromptTokenParity, type ReplicaSummary, type RequestRecord, type RunSummary } from './types.js';
 
 /** How many recent errors a snapshot carries. */
 export const RECENT_ERRORS_MAX = 5;
@@ -34,6 +34,7 @@ export interface ProgressSnapshot {
   readonly promptTokensPerS: number | null;
   readonly cropsHistogram: Readonly<Record<string, number>>;
   readonly perReplica: readonly ReplicaSummary[];
+  readonly promptTokenParity?: PromptTokenParity;
   /** The last few errors, oldest first, warmup ones included (flagged). */
   readonly recentErrors: readonly RecentError[];
 }
@@ -63,6 +64,8 @@ export class RunAccumulator {
   private warmup = 0;
   private outputTokens = 0;
   private promptTokens = 0;
+  private parityChecked = 0;
+  private parityMismatched = 0;
   private tokensPerSSum = 0;
   private tokensPerSCount = 0;
   private windowStartMs = Infinity;
@@ -112,6 +115,10 @@ export class RunAccumulator {
     this.completed++;
     this.outputTokens += rec.outputTokens;
     this.promptTokens += rec.promptTokens;
+    if (rec.promptTokensExpected !== undefined) {
+      this.parityChecked++;
+      if (rec.promptTokens !== rec.promptTokensExpected) this.parityMismatched++;
+    }
     this.crops.set(rec.crops, (this.crops.get(rec.crops) ?? 0) + 1);
     for (const m of RECORD_METRICS) {
       const v = rec[m];
@@ -150,6 +157,7 @@ export class RunAccumulator {
       promptTokensPerS: core.promptTokensPerS,
       cropsHistogram: core.cropsHistogram,
       perReplica: core.perReplica,
+      ...(core.promptTokenParity ? { promptTokenParity: core.promptTokenParity } : {}),
       recentErrors: [...this.errors],
     };
   }
@@ -194,6 +202,7 @@ export class RunAccumulator {
       metrics,
       cropsHistogram,
       perReplica,
+      promptTokenParity: { checked: this.parityChecked, mismatched: this.parityMismatched },
     };
     this.cached = { version: this.version, core };
     return core;

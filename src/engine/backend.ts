@@ -29,6 +29,13 @@ export interface InferResult {
   readonly visionMs: number | null;
   /** When the replica started on this request (clock.ts nowMs()). */
   readonly startedAt: number | null;
+  /**
+   * When the request left for a server (HTTP: the POST, its body already built). TTFT counts from it, as vllm bench
+   * serve's does; without it TTFT counts from the dispatch to the replica.
+   */
+  readonly sentAt?: number;
+  /** Things the user should know about this request's measurement (usage missing, image repeated ...). */
+  readonly notes?: readonly string[];
   /** nowMs() at which each output token was available. */
   readonly tokenTimes: readonly number[];
   readonly tokenIds: readonly number[];

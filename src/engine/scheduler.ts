@@ -36,7 +36,8 @@ export interface ScheduleOptions {
 }
 
 export interface ScheduleHooks {
-  onRecord(record: RequestRecord): void;
+  /** A finished request, and the notes its backend attached to the measurement (none for most). */
+  onRecord(record: RequestRecord, notes: readonly string[]): void;
   onReplicaDied(replica: number, reason: string): void;
   onPhase(phase: 'warmup' | 'measuring' | 'draining'): void;
 }
@@ -91,6 +92,7 @@ export function toRecord(req: PlannedRequest, enqueuedAt: number, dispatchedAt: 
     crops: ok ? res.crops : req.crops,
     imageTokens: ok ? res.imageTokens : req.imageTokens,
     promptTokens: ok ? res.promptTokens : req.promptTokens,
+    promptTokensExpected: req.promptTokens,
     outputTokens: ok ? res.outputTokens : 0,
     enqueuedAtMs: enqueuedAt - t0,
     dispatchedAtMs: dispatchedAt === null ? null : dispatchedAt - t0,
@@ -98,7 +100,8 @@ export function toRecord(req: PlannedRequest, enqueuedAt: number, dispatchedAt: 
     queueMs: dispatchedAt === null ? null : dispatchedAt - enqueuedAt,
     preprocessMs: ok ? res.preprocessMs : null,
     visionMs: ok ? res.visionMs : null,
-    ttftMs: ok && n > 0 ? tokenTimesMs[0] : null,
+    // Over HTTP, TTFT counts from the POST (vllm bench serve's definition), not from the dispatch.
+    ttftMs: ok && n > 0 ? (res.sentAt !== undefined ? roundUs(res.tokenTimes[0] - res.sentAt) : tokenTimesMs[0]) : null,
     e2eMs: ok && lastAbs !== null ? lastAbs - enqueuedAt : null,
     tpotMs: ok && n >= 2 ? (tokenTimesMs[n - 1] - tokenTimesMs[0]) / (n - 1) : null,
     tokenTimesMs: ok ? tokenTimesMs : [],
@@ -287,7 +290,7 @@ export class Scheduler {
   }
 
   private finish(q: Queued, dispatchedAt: number | null, res: InferResult, status: RequestRecord['status'], batchSize: number, replica: number | null): void {
-    this.hooks.onRecord(toRecord(q.req, q.enqueuedAt, dispatchedAt, res, this.opts.t0, status, batchSize, replica));
+    this.hooks.onRecord(toRecord(q.req, q.enqueuedAt, dispatchedAt, res, this.opts.t0, status, batchSize, replica), res.notes ?? []);
   }
 
   private replicaDied(id: number, reason: string): void {

@@ -22,6 +22,11 @@ export interface RequestRecord {
   readonly crops: number;
   readonly imageTokens: number;
   readonly promptTokens: number;
+  /**
+   * The prompt tokens gemma-bench expects for this image, prompt and pan-and-scan settings. A server whose count
+   * differs did not apply the settings (the pan-and-scan parity check). Absent in runs saved before it existed.
+   */
+  readonly promptTokensExpected?: number;
   readonly outputTokens: number;
   readonly enqueuedAtMs: number;
   readonly dispatchedAtMs: number | null;
@@ -32,7 +37,7 @@ export interface RequestRecord {
   readonly preprocessMs: number | null;
   /** vision tower + projector over (1 + crops) entries, where the backend can see it. */
   readonly visionMs: number | null;
-  /** dispatch -> first output token (excludes the queue). */
+  /** dispatch -> first output token (excludes the queue); over HTTP, POST -> first chunk with choices. */
   readonly ttftMs: number | null;
   /** enqueue -> last output token (includes the queue). */
   readonly e2eMs: number | null;
@@ -72,6 +77,16 @@ export interface ReplicaSummary {
   readonly died: string | null;
 }
 
+/**
+ * The pan-and-scan parity check: completed measured requests whose prompt token count could be compared with what
+ * gemma-bench expects, and how many differed. Mismatches mean the backend (a server) did not preprocess the image
+ * as the run's settings say: it ignored mm_processor_kwargs, or uses other defaults.
+ */
+export interface PromptTokenParity {
+  readonly checked: number;
+  readonly mismatched: number;
+}
+
 export interface RunSummary {
   /** Measured (non-warmup) requests that completed. */
   readonly completed: number;
@@ -90,6 +105,8 @@ export interface RunSummary {
   /** Completed measured requests by crop count, e.g. {"0": 12, "3": 20}. */
   readonly cropsHistogram: Readonly<Record<string, number>>;
   readonly perReplica: readonly ReplicaSummary[];
+  /** Absent in runs saved before the check existed. */
+  readonly promptTokenParity?: PromptTokenParity;
 }
 
 export interface WorkloadImage {

@@ -6,7 +6,7 @@
 import type { Preset } from '../config/preset-schema.js';
 import type { ProgressSnapshot } from '../engine/accumulator.js';
 import { assertNever, type EngineEvent, type WorkloadOverview } from '../engine/events.js';
-import type { CpuTelemetrySample, GpuSample, TelemetrySample } from '../telemetry/types.js';
+import type { CpuTelemetrySample, DcgmTelemetrySample, GpuSample, LocalTelemetrySample, ServerTelemetrySample, TelemetrySample } from '../telemetry/types.js';
 import type { BackendInfo, RunSettings, RunStatus, RunSummary } from '../engine/types.js';
 
 /** Points kept for the latency sparkline (one per completed measured request, newest last). */
@@ -97,6 +97,10 @@ export interface DashboardState {
   readonly requestsFailed: number;
   readonly telemetry: TelemetryView | null;
   readonly telemetrySamples: number;
+  /** The latest /metrics scrape of each serving endpoint (openai backend), in first-seen order. */
+  readonly servers: readonly ServerTelemetrySample[];
+  /** The latest DCGM scrape of each endpoint's GPUs, in first-seen order. */
+  readonly remoteGpus: readonly DcgmTelemetrySample[];
   /** Why telemetry shows CPUs rather than GPUs (telemetry-started's fallbackReason), or null. */
   readonly telemetryNote: string | null;
   /** E2E latency (ms) of completed measured requests, in completion order, newest last. */
@@ -132,6 +136,8 @@ export const initialDashboardState: DashboardState = {
   requestsFailed: 0,
   telemetry: null,
   telemetrySamples: 0,
+  servers: [],
+  remoteGpus: [],
   telemetryNote: null,
   latencySeries: [],
   errorCount: 0,
@@ -151,8 +157,30 @@ export function replicaOfGpu(replicas: readonly ReplicaView[]): Record<number, n
 }
 
 /** What the telemetry panel draws for a sample. */
-export function telemetryViewOf(sample: TelemetrySample): TelemetryView {
+export function telemetryViewOf(sample: LocalTelemetrySample): TelemetryView {
   return sample.source === 'nvidia-smi' ? { kind: 'gpu', atMs: sample.atMs, gpus: sample.gpus } : { kind: 'cpu', atMs: sample.atMs, sample };
+}
+
+/** Replaces the entry of the same key (keeping first-seen order) or appends. */
+function upsert<T>(list: readonly T[], item: T, key: (x: T) => string): readonly T[] {
+  const k = key(item);
+  const i = list.findIndex((x) => key(x) === k);
+  if (i < 0) return [...list, item];
+  const next = list.slice();
+  next[i] = item;
+  return next;
+}
+
+/** Folds a telemetry sample into the state: local (GPUs or CPUs), a server's /metrics, or a DCGM exporter's GPUs. */
+function withSample(s: DashboardState, sample: TelemetrySample): DashboardState {
+  switch (sample.source) {
+    case 'server':
+      return { ...s, servers: upsert(s.servers, sample, (x) => x.server.endpoint) };
+    case 'dcgm':
+      return { ...s, remoteGpus: upsert(s.remoteGpus, sample, (x) => x.endpoint) };
+    default:
+      return { ...s, telemetry: telemetryViewOf(sample), telemetrySamples: s.telemetrySamples + 1 };
+  }
 }
 
 const pushCapped = <T>(list: readonly T[], item: T, max: number): readonly T[] => {
@@ -239,7 +267,7 @@ export function reduce(s: DashboardState, e: DashboardInput): DashboardState {
     case 'telemetry-started':
       return { ...s, telemetryNote: e.fallbackReason, atMs: later(s, e.at) };
     case 'telemetry':
-      return { ...s, telemetry: telemetryViewOf(e.sample), telemetrySamples: s.telemetrySamples + 1, atMs: later(s, e.at) };
+      return { ...withSample(s, e.sample), atMs: later(s, e.at) };
     case 'log': {
       const line: LogLine = { at: e.at, level: e.level, message: e.message };
       const base = { ...s, atMs: later(s, e.at) };

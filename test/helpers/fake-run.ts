@@ -189,6 +189,6 @@ export function fakeRun(o: FakeRunOptions = {}): RunFile {
     },
     requests: records,
     summary,
-    telemetry: { samples: [], gpus: [] },
+    telemetry: { source: null, fallbackReason: null, gpus: [], summary: { source: null, samples: 0, firstAtMs: null, lastAtMs: null, gpus: [], cpu: null }, samples: [] },
   };
 }

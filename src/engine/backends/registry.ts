@@ -3,9 +3,10 @@
 // union, the CLI's backend flags and the interactive app's backend choice are all derived from this list.
 import type { BackendDefinition } from '../backend.js';
 import { onnxDefinition } from './onnx/definition.js';
+import { openaiDefinition } from './openai/definition.js';
 import { transformersDefinition } from './transformers/definition.js';
 
-export const BACKEND_DEFINITIONS = [onnxDefinition, transformersDefinition] as const;
+export const BACKEND_DEFINITIONS = [onnxDefinition, transformersDefinition, openaiDefinition] as const;
 
 type Definitions = (typeof BACKEND_DEFINITIONS)[number];
 export type BackendName = Definitions['name'];

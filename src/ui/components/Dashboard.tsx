@@ -9,6 +9,7 @@ import { bar, histogramRows, msCell, ofTotal, sparkline, truncate } from '../cel
 import type { DashboardState } from '../state.js';
 import { KeyHints } from './KeyHints.js';
 import { PercentileTable } from './PercentileTable.js';
+import { ServerPanel } from './ServerPanel.js';
 import { TelemetryPanel } from './TelemetryPanel.js';
 import { loadText, panScanText } from '../../report/phrases.js';
 
@@ -128,7 +129,22 @@ function Rates({ s }: { readonly s: DashboardState }) {
       {fmtRate(src?.tokensPerSMean, 'tok/s')}
       <Text dimColor> · completed </Text>
       {src?.completed ?? 0}
+      <Parity s={s} />
     </Text>
+  );
+}
+
+/**
+ * The pan-and-scan parity check: requests whose prompt token count differs from what the run's pan-and-scan
+ * settings give. Shown for servers (where it catches one that ignored mm_processor_kwargs) and whenever any differ.
+ */
+function Parity({ s }: { readonly s: DashboardState }) {
+  const p = s.finished?.summary.promptTokenParity ?? s.progress?.snapshot.promptTokenParity;
+  if (!p || p.checked === 0 || (p.mismatched === 0 && s.backend?.name !== 'openai')) return null;
+  return p.mismatched === 0 ? (
+    <Text dimColor> · p&s parity ok ({p.checked})</Text>
+  ) : (
+    <Text color="red"> · p&s parity: {p.mismatched}/{p.checked} prompt-token mismatches</Text>
   );
 }
 
@@ -232,6 +248,7 @@ export function Dashboard({ state: s, hints, animate = true }: Props) {
       <Box marginTop={1}>
         <TelemetryPanel telemetry={s.telemetry} replicas={s.replicas} note={s.telemetryNote} />
       </Box>
+      <ServerPanel servers={s.servers} remoteGpus={s.remoteGpus} />
       <Box marginTop={1} flexDirection="column">
         <PercentileTable metrics={metrics} mode={s.finished ? 'final' : 'live'} />
         <Rates s={s} />

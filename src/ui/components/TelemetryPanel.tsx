@@ -34,9 +34,9 @@ export function TelemetryPanel({ telemetry, replicas, note, waiting = true }: Pr
   return telemetry.kind === 'gpu' ? <GpuTable gpus={telemetry.gpus} replicas={replicas} /> : <CpuGrid view={telemetry} note={note} />;
 }
 
-const GPU_HEADER = `  ${fit('GPU', 4)}${fit('name', 18)}${fit('util (%)', 16)}${fit('memory used/total (GiB)', 27)}${fitRight('power (W)', 10)}${fitRight('temp (°C)', 11)}`;
+export const GPU_HEADER = `  ${fit('GPU', 4)}${fit('name', 18)}${fit('util (%)', 16)}${fit('memory used/total (GiB)', 27)}${fitRight('power (W)', 10)}${fitRight('temp (°C)', 11)}`;
 
-function gpuLine(g: GpuSample): string {
+export function gpuLine(g: GpuSample): string {
   const name = fit(g.name ?? '-', 17) + ' ';
   if (g.state !== 'ok') return `  ${fit(String(g.index), 4)}${name}${g.state === 'lost' ? 'LOST (nvidia-smi says the GPU is lost)' : 'missing (no reading this tick)'}`;
   const util = `${bar(g.utilPct === null ? null : g.utilPct / 100, GPU_BAR_CHARS)} ${fitRight(g.utilPct === null ? '-' : String(Math.round(g.utilPct)), 4)} `;

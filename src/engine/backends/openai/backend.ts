@@ -6,6 +6,8 @@
 // Timing definitions are in stream-timing.ts, HTTP in client.ts, bodies in request-body.ts, images in
 // unique-images.ts, URLs and keys in models.ts.
 import { failedResult, type Backend, type BackendStartOptions, type InferRequest, type InferResult, type LogFn, type Replica } from '../../backend.js';
+import type { RemoteTargets } from '../../../telemetry/telemetry.js';
+import type { ScrapeTarget } from '../../../telemetry/remote-sampler.js';
 import type { ModelDescription } from '../../types.js';
 import { createAgents, destroyAgents, type Agents } from '../../../util/http-get.js';
 import { DEFAULT_REQUEST_TIMEOUT_S, streamPost } from './client.js';
@@ -64,6 +66,12 @@ export interface OpenAIBackendOptions {
   readonly retokenize?: (text: string) => number | Promise<number>;
   /** /v1/models timeout, seconds (default 10). */
   readonly modelsTimeoutS?: number;
+  /** Scrape each endpoint's /metrics during the run (default true). */
+  readonly serverMetrics?: boolean;
+  /** Metrics page per endpoint, in endpoint order (default {base}/metrics). */
+  readonly metricsUrls?: readonly string[];
+  /** DCGM exporter per endpoint, in endpoint order (usually http://host:9400/metrics). */
+  readonly dcgmUrls?: readonly string[];
 }
 
 /** The expected counts the engine's planned requests carry (src/engine/scheduler.ts PlannedRequest). */
@@ -204,7 +212,7 @@ class EndpointReplica implements Replica {
     });
     if (!r.ok) {
       if (r.kind === 'refused') void this.probe();
-      return { ...failedResult(req.id, redact(`${this.ep.display}: ${r.reason}`)), startedAt: r.startMs };
+      return { ...failedResult(req.id, redact(`${this.ep.display}: ${r.reason}`)), startedAt: r.startMs, sentAt: r.startMs };
     }
     const m = r.measurement;
     const notes: string[] = [];
@@ -249,8 +257,10 @@ class EndpointReplica implements Replica {
       preprocessMs: null,
       visionMs: null,
       startedAt: r.startMs,
+      sentAt: r.startMs,
       tokenTimes,
       tokenIds: [],
+      notes,
       http,
     };
     return result;
@@ -278,6 +288,8 @@ class EndpointReplica implements Replica {
 
 export class OpenAIBackend implements Backend {
   readonly name = 'openai' as const;
+  /** Local GPUs are watched as usual (a server on this machine shows there); remote ones through remoteTelemetry(). */
+  readonly telemetry = 'gpu' as const;
   private replicas: EndpointReplica[] = [];
 
   private constructor(
@@ -339,6 +351,31 @@ export class OpenAIBackend implements Backend {
     }
     const shared: Shared = { opts, bodyOpts, apiKey, redactor, model: { ...first, id: wanted }, images: null, lazyPrepared: new Map() };
     return new OpenAIBackend(shared, resolved);
+  }
+
+  /** One replica per endpoint, whatever the preset's topology says. */
+  async resolveReplicas(): Promise<number> {
+    return this.endpoints.length;
+  }
+
+  /** The engine's hook: every image encoded before the run (for a run bound by time, as many variants as on first use). */
+  async prepareRequests(plan: readonly { readonly path: string; readonly requests: number | null }[]): Promise<void> {
+    await this.prepareImages(plan.map((p) => ({ path: p.path, requests: p.requests ?? LAZY_VARIANTS_PER_IMAGE })));
+  }
+
+  /** Each endpoint's /metrics (unless turned off) and the DCGM exporters given, in endpoint order. */
+  remoteTelemetry(): RemoteTargets {
+    const o = this.shared.opts;
+    const eps = this.endpoints.map((e) => e.ep);
+    const page = (raw: string, ep: Endpoint): ScrapeTarget => {
+      const n = normalizeEndpoint(raw);
+      const url = new URL(n.base);
+      if (url.pathname === '/' || url.pathname === '') url.pathname = '/metrics';
+      return { url, display: ep.display, headers: authHeaders(n, this.shared.apiKey) };
+    };
+    const servers = o.serverMetrics === false ? [] : eps.map((ep, i) => (o.metricsUrls?.[i] ? page(o.metricsUrls[i], ep) : { url: new URL(`${ep.base}/metrics`), display: ep.display, headers: authHeaders(ep, this.shared.apiKey) }));
+    const dcgm = (o.dcgmUrls ?? []).map((raw, i) => ({ target: { ...page(raw, eps[i]!), display: normalizeEndpoint(raw).display }, endpoint: eps[i]!.display }));
+    return { servers, dcgm };
   }
 
   /**

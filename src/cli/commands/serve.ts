@@ -1,11 +1,11 @@
 // `gemma-bench serve`: argument parsing and --help for the OpenAI-compatible test server, then startServer and
 // serveUntilSignal. Prints one line when ready (JSON with --json), logs to stderr. Exit codes: 2 bad usage or
 // configuration, 130/143 stopped by SIGINT/SIGTERM.
-import { flag, helpText, num, parseCommand, str, UsageError, type CommandDef } from '../cli/args.js';
-import { EXIT_OK } from '../cli/command.js';
-import type { LogFn } from '../engine/backend.js';
-import { DEFAULT_HOST, DEFAULT_PORT, startServer } from './http-server.js';
-import { serveUntilSignal } from './signals.js';
+import { flag, helpText, num, parseCommand, str, UsageError, type CommandDef } from '../args.js';
+import { EXIT_OK } from '../command.js';
+import type { LogFn } from '../../engine/backend.js';
+import { DEFAULT_HOST, DEFAULT_PORT, startServer } from '../../serve/http-server.js';
+import { serveUntilSignal } from '../../serve/signals.js';
 
 export const command: CommandDef = {
   name: 'serve',
