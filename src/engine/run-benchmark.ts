@@ -57,6 +57,8 @@ interface RunState {
   readonly records: RequestRecord[];
   readonly samples: TelemetrySample[];
   readonly acc: RunAccumulator;
+  /** What backends said about individual measurements (usage missing, image repeated ...), with how often. */
+  readonly requestNotes: Map<string, number>;
   telemetry: Telemetry | null;
   gpus: GpuInfo[];
   replicas: readonly Replica[];
@@ -78,6 +80,7 @@ async function execute(spec: RunSpec, settings: RunSettings, h: RunHandles, emit
     records: [],
     samples: [],
     acc: new RunAccumulator(),
+    requestNotes: new Map(),
     telemetry: null,
     gpus: [],
     replicas: h.replicas ?? [],
@@ -160,7 +163,8 @@ async function schedule(spec: RunSpec, h: RunHandles, st: RunState, emit: (e: En
       ...(h.cancelGraceMs !== undefined ? { cancelGraceMs: h.cancelGraceMs } : {}),
     },
     {
-      onRecord: (rec) => {
+      onRecord: (rec, notes) => {
+        for (const n of notes) st.requestNotes.set(n, (st.requestNotes.get(n) ?? 0) + 1);
         st.records.push(rec);
         st.acc.add(rec);
         emit({ type: 'request-done', at: at(), record: rec });
@@ -222,6 +226,11 @@ function requestPlanner(spec: RunSpec, workload: Workload): (seq: number, warmup
 /** Emits run-finished with the complete run file, or with none when nothing ran (the backend could not load). */
 function finish(spec: RunSpec, settings: RunSettings, h: RunHandles, st: RunState, emit: (e: EngineEvent) => void, at: () => number, commit: string | null): void {
   const summary = st.acc.summary();
+  for (const [note, n] of st.requestNotes) st.notes.push(`${n} request${n === 1 ? '' : 's'}: ${note}`);
+  const parity = summary.promptTokenParity;
+  if (parity && parity.mismatched > 0) {
+    st.notes.push(`pan-and-scan parity: ${parity.mismatched} of ${parity.checked} completed requests got a prompt token count other than this run's pan-and-scan settings give: the backend did not apply them (a server ignoring mm_processor_kwargs, or with other defaults)`);
+  }
   if (st.status === 'completed' && summary.completed === 0 && summary.failed > 0) {
     st.status = 'failed';
     st.notes.push('failed: no measured request completed');
