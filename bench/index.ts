@@ -9,6 +9,8 @@ const BENCHES: Array<[string, string[]]> = [
   ['float16', []],
   ['harness', []],
   ['tiny-model', []],
+  ['http', ['64', '5', 'node-http,fetch']],
+  ['http-serve', []],
 ];
 
 const results: Record<string, unknown> = {};
@@ -19,6 +21,11 @@ for (const [name, args] of BENCHES) {
     results[name] = { error: `exited with ${r.status}` };
     continue;
   }
-  results[name] = JSON.parse(r.stdout);
+  // Most benchmarks print JSON; the HTTP ones print a human table.
+  try {
+    results[name] = JSON.parse(r.stdout);
+  } catch {
+    results[name] = { text: r.stdout.trim().split('\n') };
+  }
 }
 process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);

@@ -99,7 +99,7 @@ export interface Backend {
    * the images it will send (one unique variant per request). `requests` is how many requests will name the image,
    * or null when the run is bound by time.
    */
-  prepareRequests?(plan: readonly { readonly path: string; readonly requests: number | null }[], signal?: AbortSignal): Promise<void>;
+  prepareRequests?(plan: readonly { readonly path: string; readonly requests: number | null }[], o: { readonly log: LogFn; readonly signal?: AbortSignal }): Promise<void>;
   /** Pages to scrape while the run goes (serving engines' /metrics, DCGM exporters of their GPUs). */
   remoteTelemetry?(): RemoteTargets;
   /** Releases what the backend holds beyond its replicas (connections, prepared files). Safe to call twice. */

@@ -101,7 +101,7 @@ async function execute(spec: RunSpec, settings: RunSettings, h: RunHandles, emit
   try {
     await startRunTelemetry(spec, h, st, emit, at);
     if (ownReplicas) emit({ type: 'phase', at: at(), phase: 'loading' });
-    await h.backend.prepareRequests?.(imagePlan(spec, h.workload), h.signal);
+    await h.backend.prepareRequests?.(imagePlan(spec, h.workload), { log, ...(h.signal ? { signal: h.signal } : {}) });
     if (ownReplicas) {
       st.replicas = await h.backend.start({ replicas: settings.replicas, gpusPerReplica: spec.topology.gpusPerReplica, log, ...(h.signal ? { signal: h.signal } : {}) });
     }

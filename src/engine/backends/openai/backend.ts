@@ -359,8 +359,8 @@ export class OpenAIBackend implements Backend {
   }
 
   /** The engine's hook: every image encoded before the run (for a run bound by time, as many variants as on first use). */
-  async prepareRequests(plan: readonly { readonly path: string; readonly requests: number | null }[]): Promise<void> {
-    await this.prepareImages(plan.map((p) => ({ path: p.path, requests: p.requests ?? LAZY_VARIANTS_PER_IMAGE })));
+  async prepareRequests(plan: readonly { readonly path: string; readonly requests: number | null }[], o: { readonly log: LogFn }): Promise<void> {
+    await this.prepareImages(plan.map((p) => ({ path: p.path, requests: p.requests ?? LAZY_VARIANTS_PER_IMAGE })), o.log);
   }
 
   /** Each endpoint's /metrics (unless turned off) and the DCGM exporters given, in endpoint order. */
@@ -382,7 +382,7 @@ export class OpenAIBackend implements Backend {
    * Encodes every image the run will send, before it starts (unique variants per request by default). Call with
    * each image path and how many requests will name it; without it images are encoded on first use (noted).
    */
-  async prepareImages(sources: readonly { path: string; requests: number }[]): Promise<ImageStore> {
+  async prepareImages(sources: readonly { path: string; requests: number }[], log: LogFn = this.shared.opts.log): Promise<ImageStore> {
     const counts = new Map<string, number>();
     for (const s of sources) counts.set(s.path, (counts.get(s.path) ?? 0) + Math.max(1, s.requests));
     await this.shared.images?.close();
@@ -390,10 +390,10 @@ export class OpenAIBackend implements Backend {
       sources: [...counts.keys()],
       unique: this.shared.opts.uniqueImages ?? true,
       variantsPerImage: (p) => counts.get(p) ?? 1,
-      log: this.shared.opts.log,
+      log,
     });
     this.shared.images = store;
-    this.shared.opts.log('info', `images prepared: ${store.stats.files} file(s), ${(store.stats.base64Bytes / 1048576).toFixed(1)} MiB base64, ${Math.round(store.stats.prepareMs)} ms`);
+    log('info', `images prepared: ${store.stats.files} file(s), ${(store.stats.base64Bytes / 1048576).toFixed(1)} MiB base64, ${Math.round(store.stats.prepareMs)} ms`);
     return store;
   }
 
