@@ -56,6 +56,10 @@ export function formatDeviceMap(entries: readonly DeviceMapEntry[]): string {
 export function startWorkerReplica(spec: ReplicaSpawnSpec): Promise<StartedReplica> {
   return new Promise((resolveStart, rejectStart) => {
     const t0 = nowMs();
+    if (spec.signal?.aborted) {
+      rejectStart(new TransformersBackendError(`replica ${spec.id} (GPU ${spec.group.ids.join(',') || 'none'}) failed to start: cancelled while loading`, 'loading'));
+      return;
+    }
     let proc: WorkerProcess;
     try {
       proc = WorkerProcess.spawn(spec.python, spec.argv, cudaChildEnv(spec.group.ids, spec.baseEnv), spec.id, spec.log);
@@ -120,14 +124,8 @@ class WorkerReplica implements TsBatchTarget {
     return this.client;
   }
 
-  /** Listens to the abort signal and to the process; a signal aborted already fails the start before either. */
+  /** Listens to the process (first, so a spawn error is always handled) and to the abort signal. */
   begin(): void {
-    const { signal } = this.spec;
-    if (signal?.aborted) {
-      this.onAbort();
-      return;
-    }
-    signal?.addEventListener('abort', this.onAbort, { once: true });
     this.proc.attach({
       onLine: (line) => this.channel.readLine(line),
       onError: (e) => {
@@ -136,6 +134,9 @@ class WorkerReplica implements TsBatchTarget {
       },
       onExit: (how, tail) => this.onExit(how, tail),
     });
+    const { signal } = this.spec;
+    if (signal?.aborted) this.onAbort();
+    else signal?.addEventListener('abort', this.onAbort, { once: true });
   }
 
   private failStart(reason: string): void {
