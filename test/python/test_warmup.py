@@ -107,6 +107,14 @@ class WarmUpNotesTests(unittest.TestCase):
         self.assertIsNone(out["compileS"])
         self.assertIs(out["compile"]["detected"], False)
 
+class WarmUpExpectedNotesTests(unittest.TestCase):
+    def test_a_new_static_cache_shape_is_expected_while_warming_up(self) -> None:
+        from gemma_bench.engines.kv_cache import NewShapeNote
+        shape = NewShapeNote("static KV cache for batch 1 x 4096 tokens created: the decode step is compiled for this shape now")
+        gen = StubGenerate([[shape, "odd"], [], [NewShapeNote("static KV cache for batch 2 x 4096 tokens created")]])
+        out, _ = warm(gen, [1, 2], False, [None, None])
+        self.assertEqual(out["notes"], ["warm-up (batch 1): odd"])
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -21,6 +21,11 @@ def static_bucket(max_cache_len: int, needed: int) -> int:
     return max(max_cache_len, int(math.ceil(needed / STATIC_CACHE_BUCKET_TOKENS)) * STATIC_CACHE_BUCKET_TOKENS)
 
 
+
+class NewShapeNote(str):
+    """A note that a static cache of a new shape was made (so the decode step compiles for it). Expected while
+    warming up, which exists to make these; news in a measured batch, whose timings then include compilation."""
+
 class KVCaches:
     """The cache arguments of each generate() call, and the static caches kept between calls (oldest dropped first)."""
 
@@ -78,8 +83,8 @@ class KVCaches:
         self.static_caches[key] = cache
         if not self.compiling():
             return cache, None
-        return cache, (f"static KV cache for batch {batch} x {bucket} tokens created: the decode step is compiled for "
-                       f"this shape now, so this batch's timings include compilation")
+        return cache, NewShapeNote(f"static KV cache for batch {batch} x {bucket} tokens created: the decode step is "
+                                   f"compiled for this shape now, so this batch's timings include compilation")
 
     def dynamic(self) -> Any:
         return make_dynamic_cache(text_config(self.model))

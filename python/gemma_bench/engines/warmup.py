@@ -14,6 +14,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 from ..batch import GenOut, Prepared
 from ..gemma3 import IMAGE_SIZE_PX, synthetic_input_ids
 from ..util import first_line
+from .kv_cache import NewShapeNote
 
 WARMUP_NEW_TOKENS = 4
 
@@ -79,7 +80,8 @@ class _WarmUp:
         s = time.perf_counter()
         g = self.generate([self.item() for _ in range(b)], WARMUP_NEW_TOKENS, time.perf_counter())
         for n in g.notes:
-            self.note(f"warm-up (batch {b}): {n}")
+            if not isinstance(n, NewShapeNote):  # making these shapes is what warming up is for
+                self.note(f"warm-up (batch {b}): {n}")
         return time.perf_counter() - s
 
     def run_compiled(self, b: int) -> Optional[float]:
