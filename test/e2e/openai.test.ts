@@ -8,6 +8,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import type { EngineEvent } from '../../src/engine/events.js';
 import type { RunFile } from '../../src/engine/types.js';
@@ -31,6 +33,18 @@ function serve(): Promise<string> {
   return new Promise((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', (l) => resolve((JSON.parse(l) as { url: string }).url));
     child.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${err}`)));
+  });
+}
+
+/** As cli(), without blocking this process (which serves the DCGM page the child scrapes). */
+function cliAsync(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env, cwd: home });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
 
@@ -94,6 +108,27 @@ test('run: the servers\' /metrics are scraped and summarised per endpoint', () =
     assert.equal(s.kind, 'vllm');
     assert.ok(s.samples >= 2, `${s.endpoint}: ${s.samples} scrapes`);
     assert.ok((s.generationTokensPerS ?? 0) > 0, 'the server counted the tokens it generated');
+  }
+});
+
+test('run: GPUs behind an endpoint come from its DCGM exporter, grouped by endpoint in the run file', async () => {
+  // A local stand-in for a DCGM exporter serving a page recorded from a real 8 x H100 machine.
+  const page = readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'openai', 'metrics', 'dcgm-h100x8-sampled.prom'), 'utf8');
+  const exporter = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end(page));
+  await new Promise<void>((r) => exporter.listen(0, '127.0.0.1', r));
+  const dcgm = `http://127.0.0.1:${(exporter.address() as AddressInfo).port}/metrics`;
+  try {
+    const r = await cliAsync(['run', '--backend', 'openai', '--endpoint', urls[0], '--dcgm-url', dcgm, '--duration', '2', '--concurrency', '1', '--synthetic', '4', '--max-new-tokens', '4', '--warmup', '0']);
+    assert.equal(r.code, 0, r.stderr);
+    const run = runFile(/saved to (\S+\.json)/.exec(r.stdout)![1]);
+    const remote = run.telemetry.remoteGpus!;
+    assert.ok(remote.samples.length >= 1);
+    assert.equal(new Set(remote.summary.map((g) => g.endpoint)).size, 1);
+    assert.equal(remote.summary[0].endpoint, urls[0]);
+    assert.equal(remote.summary.length, 8);
+    assert.ok(remote.summary.every((g) => g.name?.includes('H100') && g.samples >= 1));
+  } finally {
+    exporter.close();
   }
 });
 
