@@ -6,7 +6,7 @@ import type { CompareModel } from '../report/compare.js';
 import type { BackendOption, Controller, PresetInfo, Prefs, RunHandle, RunRequest, RunRow } from './app-port.js';
 import { createDashboardStore, type DashboardStore } from './dashboard-store.js';
 import type { HelpTopic } from './components/HelpOverlay.js';
-import type { OpenTarget } from './components/RunsScreen.js';
+import type { OpenTarget } from './runs-keys.js';
 import { pumpEvents } from './pump.js';
 
 export type View =
