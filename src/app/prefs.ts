@@ -26,6 +26,7 @@ export function sanitizePrefs(raw: unknown): Prefs {
     images: str(r.images, DEFAULT_PREFS.images),
     backend: str(r.backend, DEFAULT_PREFS.backend) || DEFAULT_PREFS.backend,
     model: str(r.model, DEFAULT_PREFS.model) || DEFAULT_PREFS.model,
+    endpoints: str(r.endpoints, DEFAULT_PREFS.endpoints),
     requests: numOrNull(r.requests),
     warmup: numOrNull(r.warmup),
     maxNewTokens: numOrNull(r.maxNewTokens),

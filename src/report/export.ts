@@ -126,111 +126,121 @@ function metricRow(label: string, s: MetricSummary): (string | number | null)[] 
   return [label, s.count, msCell(s.p50), msCell(s.p90), msCell(s.p95), msCell(s.p99), msCell(s.mean), msCell(s.min), msCell(s.max)];
 }
 
-/** A readable report of one run: what was run, on what, the latency table, per replica, notes. */
-export function runToMarkdown(run: RunFile): string {
-  const s = run.summary;
-  const p = run.preset;
-  const st = run.settings;
-  const out: string[] = [];
+type MdCell = string | number | boolean | null | undefined;
+
+/** The title, the facts table (id, status, times, model, backend, preset, sweep point) and the random-weights warning. */
+export function mdHeader(run: RunFile): string[] {
   const dur = runDurationS(run);
-  out.push(`# gemma-bench run: ${run.name}`, '');
-  out.push(
-    ...mdTable(
-      ['Field', 'Value'],
-      [
-        ['Run id', `\`${run.id}\``],
-        ['Status', run.status],
-        ['Started', run.startedAt],
-        ['Ended', `${run.endedAt}${dur === null ? '' : ` (${fmtDuration(dur)})`}`],
-        ['Model', modelLabel(run)],
-        ['Backend', `${run.backend.name}, ${run.backend.replicas.length} replica(s)`],
-        ['Preset', p.name],
-        ...(run.group ? [['Sweep', `${run.group.id}, point ${run.group.index + 1}/${run.group.total}: ${pointLabel(run.group.point)}`]] : []),
-      ],
-      2,
-    ),
-    '',
-  );
-  if (run.backend.model.randomWeights) {
-    out.push(`> **${RANDOM_WEIGHTS_LABEL}.** The model has random weights: timings are real, the generated text is not.`, '');
-  }
+  const facts: MdCell[][] = [
+    ['Run id', `\`${run.id}\``],
+    ['Status', run.status],
+    ['Started', run.startedAt],
+    ['Ended', `${run.endedAt}${dur === null ? '' : ` (${fmtDuration(dur)})`}`],
+    ['Model', modelLabel(run)],
+    ['Backend', `${run.backend.name}, ${run.backend.replicas.length} replica(s)`],
+    ['Preset', run.preset.name],
+    ...(run.group ? [['Sweep', `${run.group.id}, point ${run.group.index + 1}/${run.group.total}: ${pointLabel(run.group.point)}`]] : []),
+  ];
+  const out = [`# gemma-bench run: ${run.name}`, '', ...mdTable(['Field', 'Value'], facts, 2), ''];
+  if (run.backend.model.randomWeights) out.push(`> **${RANDOM_WEIGHTS_LABEL}.** The model has random weights: timings are real, the generated text is not.`, '');
+  return out;
+}
 
-  out.push('## Settings', '');
-  out.push(
-    ...mdTable(
-      ['Setting', 'Value'],
-      [
-        ['Pan-and-scan', panScanText(p.panScan, 'long')],
-        ['Load', loadText(st, 'long')],
-        ['Requests', st.requests !== null ? `${st.requests} measured + ${st.warmup} warmup` : `for ${st.durationS ?? '-'} s + ${st.warmup} warmup`],
-        ['Batching', `batch size ${st.batchSize}, ${st.batching === 'crop' ? 'grouped by crop count' : 'arrival order'}`],
-        ['Generation', `max ${st.maxNewTokens} new tokens, greedy`],
-        ['Replicas', st.replicas],
-        ['Seed', st.seed],
-        ...Object.entries(run.backend.model.details).map(([k, v]) => [`Model ${k}`, v] as [string, string | number | boolean | null]),
-      ],
-      2,
-    ),
-    '',
-  );
+/** ## Settings: pan-and-scan, load, requests, batching, generation, replicas, seed and the model's details. */
+export function mdSettings(run: RunFile): string[] {
+  const st = run.settings;
+  const rows: MdCell[][] = [
+    ['Pan-and-scan', panScanText(run.preset.panScan, 'long')],
+    ['Load', loadText(st, 'long')],
+    ['Requests', st.requests !== null ? `${st.requests} measured + ${st.warmup} warmup` : `for ${st.durationS ?? '-'} s + ${st.warmup} warmup`],
+    ['Batching', `batch size ${st.batchSize}, ${st.batching === 'crop' ? 'grouped by crop count' : 'arrival order'}`],
+    ['Generation', `max ${st.maxNewTokens} new tokens, greedy`],
+    ['Replicas', st.replicas],
+    ['Seed', st.seed],
+    ...Object.entries(run.backend.model.details).map(([k, v]) => [`Model ${k}`, v] as [string, string | number | boolean | null]),
+  ];
+  return ['## Settings', '', ...mdTable(['Setting', 'Value'], rows, 2), ''];
+}
 
+/** ## Workload: where the images came from, how many, the set's hash and the completed requests by crop count. */
+export function mdWorkload(run: RunFile): string[] {
   const w = run.workload;
-  out.push('## Workload', '');
-  out.push(`- Source: ${w.source}`, `- Images: ${w.images.length}, prompts: ${w.prompts.length}${w.skipped ? `, skipped (not images): ${w.skipped}` : ''}`);
-  out.push(`- Image set hash: \`${w.setHash}\``);
+  const s = run.summary;
+  const out = ['## Workload', '', `- Source: ${w.source}`, `- Images: ${w.images.length}, prompts: ${w.prompts.length}${w.skipped ? `, skipped (not images): ${w.skipped}` : ''}`, `- Image set hash: \`${w.setHash}\``];
   const crops = Object.entries(s.cropsHistogram);
   if (crops.length) out.push(`- Completed requests by crop count: ${crops.map(([k, n]) => `${k} crops: ${n}`).join(', ')} (mean ${sig3(cropsMean(s) ?? 0)})`);
   out.push('');
+  return out;
+}
 
-  out.push('## Summary', '');
-  out.push(
+/** ## Summary: request counts, wall time, throughput and the latency table. */
+export function mdSummary(run: RunFile): string[] {
+  const s = run.summary;
+  return [
+    '## Summary',
+    '',
     `- Requests: ${s.completed} completed, ${s.failed} failed, ${s.cancelled} cancelled, ${s.warmup} warmup (not in the statistics)`,
     `- Measured wall time: ${fmtDuration(s.measuredWallS)}`,
     `- Throughput: ${rateCell(s.throughputReqS) ?? '-'} req/s, ${rateCell(s.outputTokensPerS) ?? '-'} output tok/s, ${rateCell(s.promptTokensPerS) ?? '-'} prompt tok/s`,
     `- Per-request output rate (mean): ${rateCell(s.tokensPerSMean) ?? '-'} tok/s`,
     '',
-  );
-  out.push(...mdTable(['Metric (ms)', 'count', 'p50', 'p90', 'p95', 'p99', 'mean', 'min', 'max'], LATENCY_METRICS.map((m) => metricRow(METRIC_LABELS[m], s.metrics[m]))), '');
+    ...mdTable(['Metric (ms)', 'count', 'p50', 'p90', 'p95', 'p99', 'mean', 'min', 'max'], LATENCY_METRICS.map((m) => metricRow(METRIC_LABELS[m], s.metrics[m]))),
+    '',
+  ];
+}
 
-  if (s.perReplica.length) {
-    out.push('## Per replica', '');
-    out.push(
-      ...mdTable(
-        ['Replica', 'Devices', 'Completed', 'Failed', 'req/s', 'output tok/s', 'E2E p50 (ms)', 'E2E p95 (ms)', 'TTFT p50 (ms)', 'State'],
-        s.perReplica.map((r) => [
-          r.replica,
-          r.devices.join(', '),
-          r.completed,
-          r.failed,
-          rateCell(r.throughputReqS),
-          rateCell(r.outputTokensPerS),
-          msCell(r.e2eMs.p50),
-          msCell(r.e2eMs.p95),
-          msCell(r.ttftMs.p50),
-          r.died ? `died: ${r.died}` : 'ok',
-        ]),
-        2,
-      ),
-      '',
-    );
-  }
+/** ## Per replica: one row per replica (devices, counts, rates, latencies, died or ok); nothing without replicas. */
+export function mdPerReplica(run: RunFile): string[] {
+  const reps = run.summary.perReplica;
+  if (!reps.length) return [];
+  const header = ['Replica', 'Devices', 'Completed', 'Failed', 'req/s', 'output tok/s', 'E2E p50 (ms)', 'E2E p95 (ms)', 'TTFT p50 (ms)', 'State'];
+  const rows = reps.map((r) => [
+    r.replica,
+    r.devices.join(', '),
+    r.completed,
+    r.failed,
+    rateCell(r.throughputReqS),
+    rateCell(r.outputTokensPerS),
+    msCell(r.e2eMs.p50),
+    msCell(r.e2eMs.p95),
+    msCell(r.ttftMs.p50),
+    r.died ? `died: ${r.died}` : 'ok',
+  ]);
+  return ['## Per replica', '', ...mdTable(header, rows, 2), ''];
+}
 
+/** Failed measured requests listed in the notes at most (the JSON export has them all). */
+export const MD_FAILED_SHOWN_MAX = 10;
+
+/** ## Notes: the run's notes and its failed measured requests (the first ten); nothing when there are none. */
+export function mdNotes(run: RunFile): string[] {
   const failedReqs = run.requests.filter((r) => r.status === 'failed' && !r.warmup);
-  if (run.notes.length || failedReqs.length) {
-    out.push('## Notes', '');
-    for (const n of run.notes) out.push(`- ${n.replace(/\r?\n/g, ' ')}`);
-    const shown = failedReqs.slice(0, 10);
-    for (const f of shown) out.push(`- Request ${f.id} failed: ${(f.error ?? 'no error message').replace(/\r?\n/g, ' ')}`);
-    if (failedReqs.length > shown.length) out.push(`- ... and ${failedReqs.length - shown.length} more failed requests (see the JSON export)`);
-    out.push('');
-  }
+  if (!run.notes.length && !failedReqs.length) return [];
+  const out = ['## Notes', ''];
+  for (const n of run.notes) out.push(`- ${n.replace(/\r?\n/g, ' ')}`);
+  const shown = failedReqs.slice(0, MD_FAILED_SHOWN_MAX);
+  for (const f of shown) out.push(`- Request ${f.id} failed: ${(f.error ?? 'no error message').replace(/\r?\n/g, ' ')}`);
+  if (failedReqs.length > shown.length) out.push(`- ... and ${failedReqs.length - shown.length} more failed requests (see the JSON export)`);
+  out.push('');
+  return out;
+}
 
+/** ## Environment: host, CPU, memory, GPUs, Node and gemma-bench versions (the report's last section). */
+export function mdEnvironment(run: RunFile): string[] {
   const e = run.environment;
-  out.push('## Environment', '');
-  out.push(
+  return [
+    '## Environment',
+    '',
     `- Host: ${e.hostname} (${e.platform}/${e.arch}), ${e.cpuModel}, ${e.cpuCores} cores, ${sig3(e.memoryGiB, 1)} GiB`,
     `- GPUs: ${e.gpus.length ? e.gpus.map((g) => `${g.index}: ${g.name}${g.memTotalMiB ? ` (${g.memTotalMiB} MiB)` : ''}`).join('; ') : 'none'}`,
     `- Node ${e.node}, gemma-bench ${e.gemmaBench.version}${e.gemmaBench.gitCommit ? ` (${e.gemmaBench.gitCommit.slice(0, 12)})` : ''}`,
-  );
-  return out.join('\n') + '\n';
+  ];
+}
+
+/** The report's sections, in order; each returns its lines (an empty list leaves the section out). */
+export const MARKDOWN_SECTIONS: readonly ((run: RunFile) => string[])[] = [mdHeader, mdSettings, mdWorkload, mdSummary, mdPerReplica, mdNotes, mdEnvironment];
+
+/** A readable report of one run: what was run, on what, the latency table, per replica, notes. */
+export function runToMarkdown(run: RunFile): string {
+  return MARKDOWN_SECTIONS.flatMap((section) => section(run)).join('\n') + '\n';
 }

@@ -33,8 +33,16 @@ export interface RunRequest {
   /** A file, directory or glob; empty for the built-in synthetic set. */
   readonly images: string;
   readonly backend: string;
-  /** "tiny" (built-in, random weights) or a model path / id. */
+  /**
+   * "tiny" (built-in, random weights) or a model path / id; for the openai backend the served model id, where
+   * empty means the server's first model.
+   */
   readonly model: string;
+  /**
+   * The openai backend's server base URLs as typed, separated by spaces or commas (splitEndpoints in endpoints.ts
+   * splits them); '' when none. Carried whatever the backend, so the choice is remembered; only openai uses it.
+   */
+  readonly endpoints: string;
   readonly requests: number | null;
   readonly warmup: number | null;
   readonly maxNewTokens: number | null;
@@ -60,7 +68,7 @@ export type ExportFormat = 'json' | 'csv' | 'md';
 /** The remembered choices of the home screen: the last run request. */
 export type Prefs = RunRequest;
 
-export const DEFAULT_PREFS: Prefs = { preset: 'balanced', images: '', backend: 'onnx', model: 'tiny', requests: null, warmup: null, maxNewTokens: null };
+export const DEFAULT_PREFS: Prefs = { preset: 'balanced', images: '', backend: 'onnx', model: 'tiny', endpoints: '', requests: null, warmup: null, maxNewTokens: null };
 
 export type SavePresetResult = { readonly ok: true; readonly file: string } | { readonly ok: false; readonly message: string };
 

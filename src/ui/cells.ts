@@ -65,6 +65,13 @@ export function truncate(text: string, max: number): string {
   return max === 1 ? '…' : `${text.slice(0, max - 1)}…`;
 }
 
+/** Cuts text to its last `max` columns, starting with "…" when cut. */
+export function truncateStart(text: string, max: number): string {
+  if (max <= 0) return '';
+  if (text.length <= max) return text;
+  return max === 1 ? '…' : `…${text.slice(text.length - max + 1)}`;
+}
+
 /** Left-aligns in exactly `width` columns (cut with "…" when longer). */
 export function fit(text: string, width: number): string {
   return truncate(text, width).padEnd(width);

@@ -21,7 +21,7 @@ let home: string;
 let env: NodeJS.ProcessEnv;
 let c: AppController;
 
-const REQ: RunRequest = { preset: 'balanced', images: '', backend: 'onnx', model: 'tiny', requests: 3, warmup: 0, maxNewTokens: 4 };
+const REQ: RunRequest = { preset: 'balanced', images: '', backend: 'onnx', model: 'tiny', endpoints: '', requests: 3, warmup: 0, maxNewTokens: 4 };
 
 before(async () => {
   home = mkdtempSync(join(tmpdir(), 'gemma-bench-app-'));

@@ -1,6 +1,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CSV_COLUMNS, csvField, runsToCsv, runsToJson, runToJson, runToMarkdown } from '../../src/report/export.js';
+import {
+  CSV_COLUMNS,
+  csvField,
+  MARKDOWN_SECTIONS,
+  MD_FAILED_SHOWN_MAX,
+  mdEnvironment,
+  mdHeader,
+  mdNotes,
+  mdPerReplica,
+  mdSettings,
+  mdSummary,
+  mdWorkload,
+  runsToCsv,
+  runsToJson,
+  runToJson,
+  runToMarkdown,
+} from '../../src/report/export.js';
 import { fakeRun } from '../helpers/fake-run.js';
 
 /** A small RFC 4180 parser, to check the CSV reads back as written. */
@@ -132,4 +148,58 @@ test('Markdown escapes table-breaking characters in cells', () => {
   const r = fakeRun({ name: 'a|b' });
   const pipe = { ...r, preset: { ...r.preset, name: 'pre|set' } };
   assert.match(runToMarkdown(pipe), /\| Preset \| pre\\\|set \|/);
+});
+
+test('Markdown sections: the report is its sections in order, each a block of its own', () => {
+  const r = fakeRun({ failed: 2, replicas: 2, notes: ['a note'] });
+  assert.deepEqual(MARKDOWN_SECTIONS, [mdHeader, mdSettings, mdWorkload, mdSummary, mdPerReplica, mdNotes, mdEnvironment]);
+  assert.equal(runToMarkdown(r), MARKDOWN_SECTIONS.flatMap((f) => f(r)).join('\n') + '\n');
+  const headings = [mdSettings, mdWorkload, mdSummary, mdPerReplica, mdNotes, mdEnvironment].map((f) => f(r)[0]);
+  assert.deepEqual(headings, ['## Settings', '## Workload', '## Summary', '## Per replica', '## Notes', '## Environment']);
+  // Every section but the last ends with a blank line, so sections never run together.
+  for (const f of MARKDOWN_SECTIONS.slice(0, -1)) assert.equal(f(r).at(-1), '', f.name);
+  assert.notEqual(mdEnvironment(r).at(-1), '');
+});
+
+test('Markdown header: facts, the sweep point when there is one, the warning only for random weights', () => {
+  const r = fakeRun({ id: '20261125-140000-a-0001', group: { id: 'sweep-1', kind: 'sweep', point: { 'max-crops': 4 }, index: 1, total: 3 } });
+  const h = mdHeader(r);
+  assert.equal(h[0], `# gemma-bench run: ${r.name}`);
+  assert.ok(h.includes('| Run id | `20261125-140000-a-0001` |'));
+  assert.ok(h.includes('| Sweep | sweep-1, point 2/3: max-crops=4 |'));
+  assert.match(h.at(-2)!, /^> \*\*random weights: speed only\.\*\*/);
+  const real = mdHeader(fakeRun({ randomWeights: false }));
+  assert.ok(!real.some((l) => l.startsWith('> ')));
+  assert.ok(!real.some((l) => l.startsWith('| Sweep')));
+});
+
+test('Markdown settings, workload and summary: duration-bound runs, arrival batching, no crops, missing rates', () => {
+  const r = fakeRun({});
+  const timed = { ...r, settings: { ...r.settings, requests: null, durationS: 30, batching: 'fifo' as const } };
+  const st = mdSettings(timed);
+  assert.ok(st.includes(`| Requests | for 30 s + ${r.settings.warmup} warmup |`), st.join('\n'));
+  assert.ok(st.some((l) => /^\| Batching \| batch size \d+, arrival order \|$/.test(l)));
+  assert.match(mdWorkload(r).join('\n'), /- Completed requests by crop count: .* \(mean [\d.]+\)/);
+  const noCrops = { ...r, summary: { ...r.summary, cropsHistogram: {}, throughputReqS: null } };
+  assert.ok(!mdWorkload(noCrops).some((l) => l.includes('crop count')));
+  assert.match(mdSummary(noCrops).join('\n'), /- Throughput: - req\/s, /);
+});
+
+test('Markdown per replica and notes are left out when empty; notes list ten failed requests at most', () => {
+  const r = fakeRun({ requests: 30, failed: 14 });
+  assert.deepEqual(mdPerReplica({ ...r, summary: { ...r.summary, perReplica: [] } }), []);
+  assert.deepEqual(mdNotes(fakeRun({})), []);
+  const notes = mdNotes(r);
+  assert.equal(notes.filter((l) => / failed: /.test(l)).length, MD_FAILED_SHOWN_MAX);
+  assert.ok(notes.includes('- ... and 4 more failed requests (see the JSON export)'), notes.join('\n'));
+  assert.deepEqual(mdNotes({ ...fakeRun({}), notes: ['two\nlines'] }), ['## Notes', '', '- two lines', '']);
+});
+
+test('Markdown environment: GPUs with their memory, the commit shortened', () => {
+  const r = fakeRun({});
+  const e = { ...r.environment, gpus: [{ ...r.environment.gpus[0], index: 0, name: 'H100', memTotalMiB: 81559 }], gemmaBench: { ...r.environment.gemmaBench, gitCommit: '0123456789abcdef0123' } };
+  const env = mdEnvironment({ ...r, environment: e }).join('\n');
+  assert.match(env, /- GPUs: 0: H100 \(81559 MiB\)/);
+  assert.match(env, /gemma-bench [^ ]+ \(0123456789ab\)$/);
+  assert.match(mdEnvironment({ ...r, environment: { ...r.environment, gpus: [] } }).join('\n'), /- GPUs: none/);
 });

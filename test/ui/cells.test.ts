@@ -1,7 +1,7 @@
 // The screens' pure text helpers: bars, sparklines, histogram rows, unit-less cells, truncation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bar, fit, fitRight, gibCell, histogramRows, msCell, ofTotal, pctCell, rateCell, sparkline, truncate } from '../../src/ui/cells.js';
+import { bar, fit, fitRight, gibCell, histogramRows, msCell, ofTotal, pctCell, rateCell, sparkline, truncate, truncateStart } from '../../src/ui/cells.js';
 
 test('bar fills in proportion, clamps, and is empty for a missing value', () => {
   assert.equal(bar(0.5, 10), '█████░░░░░');
@@ -44,6 +44,10 @@ test('truncate and fit keep exact widths', () => {
   assert.equal(truncate('abcdef', 4), 'abc…');
   assert.equal(truncate('abc', 4), 'abc');
   assert.equal(truncate('abc', 0), '');
+  assert.equal(truncateStart('abcdef', 4), '…def');
+  assert.equal(truncateStart('abc', 3), 'abc');
+  assert.equal(truncateStart('abc', 1), '…');
+  assert.equal(truncateStart('abc', 0), '');
   assert.equal(fit('ab', 4), 'ab  ');
   assert.equal(fit('abcdef', 4), 'abc…');
   assert.equal(fitRight('7', 3), '  7');

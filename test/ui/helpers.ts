@@ -2,6 +2,7 @@
 // ink-testing-library needs (a key written straight after render() is lost; a frame is drawn a tick later).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { cloneElement, type ReactElement } from 'react';
 import type { EngineEvent } from '../../src/engine/events.js';
 import { FIXTURES_DIR } from '../helpers/repo.js';
 
@@ -59,4 +60,14 @@ export async function press(stdin: { write(s: string): void }, ...keys: string[]
     stdin.write(k);
   }
   await tick();
+}
+
+/**
+ * Gives a rendered tree a terminal of `columns` x `rows` (ink-testing-library's is 100 columns, no rows) and draws
+ * it again: Ink lays out to stdout.columns and the screens read both through useStdout.
+ */
+export function resize(r: { readonly stdout: object; rerender(tree: ReactElement): void }, tree: ReactElement, columns: number, rows: number): void {
+  Object.defineProperty(r.stdout, 'columns', { value: columns, configurable: true });
+  Object.defineProperty(r.stdout, 'rows', { value: rows, configurable: true });
+  r.rerender(cloneElement(tree));
 }

@@ -6,8 +6,8 @@ import { render } from 'ink-testing-library';
 import { PresetSchema } from '../../src/config/preset-schema.js';
 import { HomeScreen } from '../../src/ui/components/HomeScreen.js';
 import { truncate } from '../../src/ui/cells.js';
-import { DEFAULT_PREFS, presetSummary, type BackendOption, type ImagesCheck, type PresetInfo, type RunRequest, type SavePresetResult } from '../../src/ui/app-port.js';
-import { KEYS, press, stripAnsi, tick, waitFor } from './helpers.js';
+import { DEFAULT_PREFS, presetSummary, type BackendOption, type ImagesCheck, type PresetInfo, type Prefs, type RunRequest, type SavePresetResult } from '../../src/ui/app-port.js';
+import { KEYS, press, resize, stripAnsi, tick, waitFor } from './helpers.js';
 
 const preset = (name: string, panScan: object, extra: object = {}) =>
   PresetSchema.parse({ name, description: `${name} preset`, panScan, topology: { gpusPerReplica: 2, replicas: 1 }, load: { concurrency: 2, requests: 32, warmup: 2 }, ...extra });
@@ -23,13 +23,23 @@ const BACKENDS: BackendOption[] = [
   { name: 'transformers', available: false, note: 'not in this build yet' },
 ];
 
-function home(o: { validate?: (s: string) => Promise<ImagesCheck>; save?: (n: string, r: RunRequest) => Promise<SavePresetResult> } = {}) {
+const WITH_OPENAI: BackendOption[] = [...BACKENDS, { name: 'openai', available: true, note: 'OpenAI-compatible servers' }];
+
+type HomeOptions = {
+  validate?: (s: string) => Promise<ImagesCheck>;
+  save?: (n: string, r: RunRequest) => Promise<SavePresetResult>;
+  presets?: PresetInfo[];
+  backends?: BackendOption[];
+  initial?: Prefs;
+};
+
+function home(o: HomeOptions = {}) {
   const log = { started: [] as RunRequest[], validated: [] as string[], runs: 0, quit: 0, help: 0, saved: [] as [string, RunRequest][] };
-  const r = render(
+  const tree = (
     <HomeScreen
-      presets={PRESETS}
-      backends={BACKENDS}
-      initial={DEFAULT_PREFS}
+      presets={o.presets ?? PRESETS}
+      backends={o.backends ?? BACKENDS}
+      initial={o.initial ?? DEFAULT_PREFS}
       debounceMs={30}
       validateImages={async (s) => {
         log.validated.push(s);
@@ -44,9 +54,10 @@ function home(o: { validate?: (s: string) => Promise<ImagesCheck>; save?: (n: st
       onRuns={() => log.runs++}
       onQuit={() => log.quit++}
       onHelp={() => log.help++}
-    />,
+    />
   );
-  return { r, log, frame: () => stripAnsi(r.lastFrame()) };
+  const r = render(tree);
+  return { r, tree, log, frame: () => stripAnsi(r.lastFrame()) };
 }
 
 test('presets with their key settings; invalid ones say why; backend and model labelled honestly', async () => {
@@ -74,7 +85,7 @@ test('Enter starts the selected preset with the typed overrides', async () => {
   assert.match(frame(), /Requests +\[6\]/, 'digits only in number fields');
   assert.match(frame(), /type edit · tab\/↑\/↓ next field · esc leave field · enter start/);
   await press(r.stdin, KEYS.enter);
-  assert.deepEqual(log.started, [{ preset: 'baseline', images: '', backend: 'onnx', model: 'tiny', requests: 6, warmup: 0, maxNewTokens: 8 }]);
+  assert.deepEqual(log.started, [{ preset: 'baseline', images: '', backend: 'onnx', model: 'tiny', endpoints: '', requests: 6, warmup: 0, maxNewTokens: 8 }]);
   r.unmount();
 });
 
@@ -139,4 +150,72 @@ test('keys from the preset list: ? help, r runs, q quit; inside a text field the
   await press(r.stdin, KEYS.escape, 'q');
   assert.equal(log.quit, 2);
   r.unmount();
+});
+
+test('openai: an Endpoints field under the backend, checked as typed (message under it); Enter needs valid URLs', async () => {
+  const { r, log, frame } = home({ backends: WITH_OPENAI });
+  await tick();
+  assert.doesNotMatch(frame(), /Endpoints/);
+  assert.match(frame(), /\(●\) onnx .*\( \) openai/);
+  await press(r.stdin, KEYS.tab, KEYS.tab, KEYS.right);
+  let f = frame();
+  assert.match(f, /\( \) onnx .*\(●\) openai/);
+  assert.match(f, /▸ Backend .*\n {2}Endpoints {3}\[server URLs\]\n {14}space- or comma-separated base URLs, e\.g\. http:\/\/127\.0\.0\.1:8000\n {2}Model {7}\[first served\] the served model id \(empty: the server's first\)/);
+  await press(r.stdin, KEYS.tab);
+  r.stdin.write('localhost:8000');
+  await tick();
+  assert.match(frame(), /▸ Endpoints {3}\[localhost:8000 \]\n {14}✖ "localhost:8000" is not an http\(s\) URL/);
+  await press(r.stdin, KEYS.enter);
+  assert.equal(log.started.length, 0);
+  assert.match(frame(), /cannot start: endpoints: "localhost:8000" is not an http\(s\) URL/);
+  for (let i = 0; i < 14; i++) await press(r.stdin, KEYS.backspace);
+  r.stdin.write('http://127.0.0.1:8000 http://10.0.0.2:8000');
+  await tick();
+  assert.match(frame(), /Endpoints {3}\[http:\/\/127\.0\.0\.1:8000 http:\/\/10\.0\.0\.2:8000 \]\n {14}✔ 2 endpoints \(one replica each\)/);
+  await press(r.stdin, KEYS.enter);
+  assert.deepEqual(log.started, [{ preset: 'balanced', images: '', backend: 'openai', model: '', endpoints: 'http://127.0.0.1:8000 http://10.0.0.2:8000', requests: null, warmup: null, maxNewTokens: null }]);
+  // Back to a local backend: the field goes, the model reads as the built-in one again.
+  await press(r.stdin, KEYS.up, KEYS.left);
+  f = frame();
+  assert.doesNotMatch(f, /Endpoints/);
+  assert.match(f, /Model {7}\[tiny\] gemma3-tiny, random weights: speed only/);
+  r.unmount();
+});
+
+test('80x24: with openai, its endpoints and a message, the form fits (no line past 80 columns, fewer than 24 lines)', async () => {
+  const fits = (f: string) => {
+    const lines = f.split('\n');
+    for (const l of lines) assert.ok(l.length <= 80, `${l.length}: ${l}`);
+    assert.ok(lines.length < 24, `${lines.length} lines:\n${f}`);
+  };
+  const initial: Prefs = { ...DEFAULT_PREFS, backend: 'openai', endpoints: 'http://127.0.0.1:8000 http://10.0.0.2:8000 http://10.0.0.3:8000 http://10.0.0.4:8000' };
+  // As the controller lists them: every registered backend is available.
+  const backends: BackendOption[] = ['onnx', 'transformers', 'openai'].map((name) => ({ name, available: true, note: '' }));
+  const { r, tree, frame } = home({ backends, initial });
+  await tick();
+  resize(r, tree, 80, 24);
+  await tick();
+  let f = frame();
+  fits(f);
+  assert.match(f, /^gemma-bench · /);
+  assert.match(f, /\n ● balanced +built-in p&s ratio≥2 ≤6 crops ≥448px · 2 GPU\/rep × 1 · conc …\n/);
+  assert.match(f, /typo +user +invalid: invalid preset \/u\/typo\.json: panScan\.maxNu…\n/);
+  assert.match(f, /Endpoints {3}\[…[\d.:/ htp]+10\.0\.0\.4:8000\]\n {14}✔ 4 endpoints/, 'a long value shows its end');
+  assert.match(f, /New tokens/);
+  assert.match(f, /\? help · q\s+quit$/);
+  await press(r.stdin, KEYS.tab, KEYS.tab, KEYS.tab, ' ', 'x', KEYS.enter);
+  f = frame();
+  assert.match(f, /cannot start: endpoints: entry 5: "x" is not an http\(s\) URL/);
+  fits(f);
+  r.unmount();
+
+  const many = Array.from({ length: 11 }, (_, i) => ({ ...PRESETS[0], name: `p${i}`, builtin: false }));
+  const big = home({ backends, initial: { ...initial, preset: 'p9' }, presets: many });
+  await tick();
+  resize(big.r, big.tree, 80, 24);
+  await tick();
+  f = big.frame();
+  fits(f);
+  assert.match(f, /p8 .*\n ● p9 .*\n {3}p10 .*\n {3}\(11 presets; ↑\/↓ scrolls\)/);
+  big.r.unmount();
 });

@@ -1,0 +1,123 @@
+// The interactive session's state as hooks: starting up (the engine's modules, presets, backends, the remembered
+// choices), which view shows (and the help over it, the saved runs it lists), the run in progress, and quitting
+// once. Every read, write and run goes through the Controller; nothing here draws.
+import { useEffect, useRef, useState } from 'react';
+import type { CompareModel } from '../report/compare.js';
+import type { BackendOption, Controller, PresetInfo, Prefs, RunHandle, RunRequest, RunRow } from './app-port.js';
+import { createDashboardStore, type DashboardStore } from './dashboard-store.js';
+import type { HelpTopic } from './components/HelpOverlay.js';
+import type { OpenTarget } from './runs-keys.js';
+import { pumpEvents } from './pump.js';
+
+export type View =
+  | { readonly kind: 'home'; readonly message?: string | null }
+  | { readonly kind: 'dashboard' }
+  | { readonly kind: 'runs'; readonly highlight?: string | null }
+  | { readonly kind: 'compare'; readonly model: CompareModel; readonly title: string; readonly ids: readonly string[] };
+
+export type Boot =
+  | { readonly state: 'loading' }
+  | { readonly state: 'ready'; readonly presets: readonly PresetInfo[]; readonly backends: readonly BackendOption[]; readonly prefs: Prefs }
+  | { readonly state: 'fatal'; readonly message: string };
+
+export interface ActiveRun {
+  readonly store: DashboardStore;
+  readonly handle: RunHandle;
+  readonly done: Promise<void>;
+}
+
+export const errText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+/** onExit, called at most once whatever asks for it. */
+export function useExitOnce(onExit: (code: number) => void): (code: number) => void {
+  const exited = useRef(false);
+  return (code: number) => {
+    if (exited.current) return;
+    exited.current = true;
+    onExit(code);
+  };
+}
+
+/** Loads the engine, then the presets, backends and remembered choices (again after a preset is saved). */
+export function useBoot(controller: Controller) {
+  const [boot, setBoot] = useState<Boot>({ state: 'loading' });
+  const loadPresets = async (prefs?: Prefs) => {
+    const [presets, backends] = await Promise.all([controller.listPresets(), controller.backends()]);
+    setBoot((b) => ({ state: 'ready', presets, backends, prefs: prefs ?? (b.state === 'ready' ? b.prefs : controller.loadPrefs()) }));
+  };
+  useEffect(() => {
+    // Let the first frame out before the engine's modules load (they block this thread for a moment).
+    const t = setTimeout(() => {
+      controller
+        .init()
+        .then(() => loadPresets(controller.loadPrefs()))
+        .catch((err: unknown) => setBoot({ state: 'fatal', message: errText(err) }));
+    }, 0);
+    return () => clearTimeout(t);
+  }, []);
+  /** Remembers a request's choices (a failure to save them never blocks a run) and starts the next home from them. */
+  const rememberPrefs = (prefs: Prefs) => {
+    try {
+      controller.savePrefs(prefs);
+    } catch {
+      // Preferences are a convenience: failing to remember them never blocks a run.
+    }
+    setBoot((b) => (b.state === 'ready' ? { ...b, prefs } : b));
+  };
+  return { boot, loadPresets, rememberPrefs };
+}
+
+/** The view, the help over it, and the saved runs (listed when the runs view opens; a comparison from them). */
+export function useNavigation(controller: Controller) {
+  const [view, setView] = useState<View>({ kind: 'home' });
+  const [help, setHelp] = useState<HelpTopic | null>(null);
+  const [runs, setRuns] = useState<{ rows: RunRow[] | null; error: string | null }>({ rows: null, error: null });
+  const reloadRuns = () => {
+    controller.listRuns().then(
+      (rows) => setRuns({ rows, error: null }),
+      (err: unknown) => setRuns({ rows: [], error: errText(err) }),
+    );
+  };
+  const openRuns = (highlight?: string | null) => {
+    setRuns((r) => ({ rows: r.rows, error: null }));
+    reloadRuns();
+    setView({ kind: 'runs', highlight: highlight ?? null });
+  };
+  const openCompare = (t: OpenTarget) => {
+    const p = t.kind === 'group' ? controller.compareGroup(t.groupId) : controller.compareRuns(t.ids);
+    p.then(
+      (model) => setView({ kind: 'compare', model, title: t.kind === 'group' ? `sweep ${t.groupId}` : `${model.columns.length} run(s)`, ids: model.columns.map((c) => c.id) }),
+      (err: unknown) => setRuns((r) => ({ ...r, error: `cannot compare: ${errText(err)}` })),
+    );
+  };
+  return { view, setView, help, setHelp, runs, reloadRuns, openRuns, openCompare };
+}
+
+/** The run in progress: started through the controller, its events pumped into a dashboard store. */
+export function useRunLauncher(controller: Controller, onRunStarted?: (run: { readonly handle: RunHandle; readonly done: Promise<void> }) => void) {
+  const [active, setActive] = useState<ActiveRun | null>(null);
+  const [ended, setEnded] = useState(true);
+  const stops = useRef(0);
+  /** Starts a run; returns why it could not start, or null. */
+  const launch = (req: RunRequest): string | null => {
+    const store = createDashboardStore();
+    let handle: RunHandle;
+    try {
+      handle = controller.startRun(req);
+    } catch (err) {
+      return `cannot start: ${errText(err)}`;
+    }
+    setEnded(false);
+    stops.current = 0;
+    const done = pumpEvents(handle.events, store).then(() => setEnded(true));
+    setActive({ store, handle, done });
+    onRunStarted?.({ handle, done });
+    return null;
+  };
+  /** The first stop asks the engine to finish and save; a second one (Ctrl-C while stopping) quits at once (130). */
+  const stop = (exit: (code: number) => void) => {
+    if (stops.current++ > 0) exit(130);
+    else active?.handle.cancel();
+  };
+  return { active, ended, launch, stop };
+}
