@@ -7,15 +7,19 @@ import { resolveRunSpec } from '../config/resolve-run-spec.js';
 import type { RunOverrides } from '../config/run-spec.js';
 import type { EngineEvent } from '../engine/events.js';
 import type { RunHandle, RunRequest } from '../ui/app-port.js';
+import { splitEndpoints } from '../ui/endpoints.js';
 import { Channel } from '../util/channel.js';
 import { nowMs } from '../util/clock.js';
 import { prepareRun } from './prepare-client.js';
 
 /** The partial specification a home-screen request stands for: only what the user set; the preset fills the rest. */
 export function requestOverrides(req: RunRequest): RunOverrides {
+  const model = req.model.trim();
+  const endpoints = req.backend === 'openai' ? splitEndpoints(req.endpoints) : [];
+  const backendOptions = { ...(model ? { model } : {}), ...(endpoints.length ? { endpoints } : {}) };
   return {
     backend: req.backend as RunOverrides['backend'],
-    ...(req.model.trim() ? { backendOptions: { model: req.model.trim() } } : {}),
+    ...(Object.keys(backendOptions).length ? { backendOptions } : {}),
     ...(req.images.trim() ? { images: req.images.trim() } : {}),
     ...(req.requests !== null ? { requests: req.requests } : {}),
     ...(req.warmup !== null ? { warmup: req.warmup } : {}),

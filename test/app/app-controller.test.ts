@@ -184,6 +184,11 @@ test('a home-screen request resolves to the very specification the same `gemma-b
   const unset = { ...REQ, images: ' ./docs ', requests: null, warmup: null, maxNewTokens: null };
   assert.deepEqual(requestOverrides(unset), { backend: 'onnx', backendOptions: { model: 'tiny' }, images: './docs' });
   assert.deepEqual(resolveRunSpec(preset, requestOverrides(unset)), resolveRunSpec(preset, overridesFromFlags({ images: './docs' })));
+  const openai = { ...REQ, backend: 'openai', model: '', endpoints: 'http://10.0.0.1:8000, http://10.0.0.2:8000' };
+  assert.deepEqual(
+    resolveRunSpec(preset, requestOverrides(openai)),
+    resolveRunSpec(preset, overridesFromFlags({ backend: 'openai', endpoint: ['http://10.0.0.1:8000', 'http://10.0.0.2:8000'], requests: '3', warmup: '0', 'max-new-tokens': '4' })),
+  );
 });
 
 test('a run whose images match nothing fails in preparation with the reason (worker thread)', async () => {
