@@ -129,7 +129,6 @@ function Rates({ s }: { readonly s: DashboardState }) {
       {fmtRate(src?.tokensPerSMean, 'tok/s')}
       <Text dimColor> · completed </Text>
       {src?.completed ?? 0}
-      <Parity s={s} />
     </Text>
   );
 }
@@ -142,9 +141,11 @@ function Parity({ s }: { readonly s: DashboardState }) {
   const p = s.finished?.summary.promptTokenParity ?? s.progress?.snapshot.promptTokenParity;
   if (!p || p.checked === 0 || (p.mismatched === 0 && s.backend?.name !== 'openai')) return null;
   return p.mismatched === 0 ? (
-    <Text dimColor> · p&s parity ok ({p.checked})</Text>
+    <Text dimColor>Pan-and-scan parity ok: prompt tokens as expected in {p.checked} of {p.checked} requests</Text>
   ) : (
-    <Text color="red"> · p&s parity: {p.mismatched}/{p.checked} prompt-token mismatches</Text>
+    <Text color="red">
+      Pan-and-scan parity: {p.mismatched} of {p.checked} requests got other prompt token counts than the settings give (settings not applied?)
+    </Text>
   );
 }
 
@@ -252,6 +253,7 @@ export function Dashboard({ state: s, hints, animate = true }: Props) {
       <Box marginTop={1} flexDirection="column">
         <PercentileTable metrics={metrics} mode={s.finished ? 'final' : 'live'} />
         <Rates s={s} />
+        <Parity s={s} />
       </Box>
       <CropsAndSpark s={s} />
       <Errors s={s} />
