@@ -45,6 +45,7 @@ export type HomeFormOptions = {
   readonly onRuns: () => void;
   readonly onQuit: () => void;
   readonly onHelp: () => void;
+  /** A message from the app (e.g. why the last run could not start). */
   readonly message?: string | null;
   readonly isActive?: boolean;
   readonly debounceMs?: number;

@@ -8,7 +8,9 @@ import { afterDelete, afterExport, initialRunsState, itemIndexOfRun, runsKey, wi
 import { useKeys } from './use-keys.js';
 
 export type RunsScreenOptions = {
+  /** null while loading. */
   readonly rows: readonly RunRow[] | null;
+  /** Put the cursor on this run (e.g. the one just finished). */
   readonly highlightId?: string | null;
   readonly onOpen: (t: OpenTarget) => void;
   readonly onExport: (ids: readonly string[], format: ExportFormat) => Promise<string>;

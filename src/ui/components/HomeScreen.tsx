@@ -4,11 +4,10 @@
 // Enter starts the run, s saves the settings as a user preset. All I/O goes through the callbacks. What each key
 // does is home-form.ts's reducer; the parts are drawn by PresetList, HomeFields and SavePresetPrompt.
 import { Box, Text, useStdout } from 'ink';
-import type { BackendOption, ImagesCheck, PresetInfo, Prefs, RunRequest, SavePresetResult } from '../app-port.js';
 import { truncate } from '../cells.js';
 import { homeHints, selectedPreset } from '../home-form.js';
 import { HOME_DEFAULT_WIDTH, homeLayout } from '../home-layout.js';
-import { useHomeForm } from '../use-home-form.js';
+import { useHomeForm, type HomeFormOptions } from '../use-home-form.js';
 import { HomeFields } from './HomeFields.js';
 import { KeyHints } from './KeyHints.js';
 import { PresetList } from './PresetList.js';
@@ -17,21 +16,8 @@ import { SavePresetPrompt } from './SavePresetPrompt.js';
 export { IMAGES_VALIDATE_DEBOUNCE_MS } from '../use-home-form.js';
 export { PRESET_ROWS_MAX } from '../home-layout.js';
 
-type Props = {
-  readonly presets: readonly PresetInfo[];
-  readonly backends: readonly BackendOption[];
-  readonly initial: Prefs;
-  readonly validateImages: (spec: string) => Promise<ImagesCheck>;
+type Props = HomeFormOptions & {
   readonly describeModel: (model: string) => string;
-  readonly onStart: (req: RunRequest) => void;
-  readonly onSavePreset: (name: string, req: RunRequest) => Promise<SavePresetResult>;
-  readonly onRuns: () => void;
-  readonly onQuit: () => void;
-  readonly onHelp: () => void;
-  /** A message from the app (e.g. why the last run could not start). */
-  readonly message?: string | null;
-  readonly isActive?: boolean;
-  readonly debounceMs?: number;
   /** Terminal columns and rows to lay out for (default: the terminal's own). */
   readonly width?: number;
   readonly height?: number;

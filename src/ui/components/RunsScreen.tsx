@@ -3,32 +3,20 @@
 // A sweep is one row that opens as one comparison; unreadable files are rows of their own. I/O via callbacks.
 // What each key does is runs-keys.ts's reducer; the list and the prompts are drawn by RunsList and RunsPrompt.
 import { Box, Text } from 'ink';
-import type { ExportFormat, RunRow } from '../app-port.js';
 import { fit, fitRight, msCell, rateCell, truncate } from '../cells.js';
 import { listWindow } from '../list-window.js';
 import { idOfFile, idsOf, type RunItem } from '../runs-model.js';
-import { exportable, RUN_ROWS_MAX, runsHints, type OpenTarget, type RunsState } from '../runs-keys.js';
-import { useRunsScreen } from '../use-runs-screen.js';
+import { exportable, RUN_ROWS_MAX, runsHints, type RunsState } from '../runs-keys.js';
+import { useRunsScreen, type RunsScreenOptions } from '../use-runs-screen.js';
 import { KeyHints } from './KeyHints.js';
 import { localTime } from '../../report/phrases.js';
 
 export { RUN_ROWS_MAX, type OpenTarget } from '../runs-keys.js';
 
-type Props = {
-  /** null while loading. */
-  readonly rows: readonly RunRow[] | null;
+type Props = RunsScreenOptions & {
   /** Why the list could not be read at all. */
   readonly error?: string | null;
   readonly runsDir: string;
-  /** Put the cursor on this run (e.g. the one just finished). */
-  readonly highlightId?: string | null;
-  readonly onOpen: (t: OpenTarget) => void;
-  readonly onExport: (ids: readonly string[], format: ExportFormat) => Promise<string>;
-  readonly onDelete: (ids: readonly string[]) => Promise<string[]>;
-  readonly onReload: () => void;
-  readonly onBack: () => void;
-  readonly onHelp: () => void;
-  readonly isActive?: boolean;
 };
 
 export const RUNS_HEADER = `      ${fit('NAME', 16)} ${fit('STARTED', 11)} ${fit('PRESET', 12)} ${fit('BACKEND', 8)} ${fit('STATUS', 11)} ${fitRight('req/s', 7)} ${fitRight('e2e p50 ms', 10)} ${fitRight('e2e p95 ms', 10)}`;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { OpenAIBackend, OpenAIBackendError, panScanMismatchShare, panScanParity, type OpenAIInferResult } from '../../../../src/engine/backends/openai/backend.js';
 import { encode } from '../../../../src/panscan/tokenizer.js';
 import { loadStream, SseReplayer, type Plan } from '../../../helpers/sse-replayer.js';
