@@ -68,7 +68,11 @@ export function startRequestedRun(req: RunRequest, o: RunStarterOptions): RunHan
       const backend = yield* whileRunning((emit) => createBackend(spec, (l, m) => emit(log(l, m)), o.env));
       if (ac.signal.aborted) return;
       const runId = await uniqueRunId(spec.name, new Date(), o.runsDir);
-      yield* persistRuns(runBenchmark(spec, { backend, workload, runId, signal: ac.signal }), o.runsDir);
+      try {
+        yield* persistRuns(runBenchmark(spec, { backend, workload, runId, signal: ac.signal }), o.runsDir);
+      } finally {
+        await backend.close?.();
+      }
     } finally {
       o.onEnd(handle);
     }

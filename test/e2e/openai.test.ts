@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:http';
@@ -18,7 +18,9 @@ import { REPO_ROOT } from '../helpers/repo.js';
 const CLI = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
 const home = mkdtempSync(join(tmpdir(), 'gb-e2e-openai-'));
 const SECRET = 'sk-test-never-saved-0123456789';
-const env = { ...process.env, GEMMA_BENCH_HOME: home, GEMMA_BENCH_DEBUG: '', OPENAI_API_KEY: SECRET };
+const tmp = join(home, 'tmp');
+mkdirSync(tmp);
+const env = { ...process.env, GEMMA_BENCH_HOME: home, GEMMA_BENCH_DEBUG: '', OPENAI_API_KEY: SECRET, TMPDIR: tmp };
 const SMALL = ['--synthetic', '4', '--max-new-tokens', '4', '--warmup', '0', '--no-telemetry'];
 
 const servers: ChildProcess[] = [];
@@ -94,6 +96,8 @@ test('run: two servers as two endpoints, one replica each, measured as vllm benc
   assert.doesNotMatch(readFileSync(finished.file!, 'utf8'), new RegExp(SECRET));
   assert.doesNotMatch(r.stdout + r.stderr, new RegExp(SECRET));
   assert.equal(run.backend.model.details.apiKey, 'from $OPENAI_API_KEY');
+  // The unique image variants prepared for the run are gone with it.
+  assert.deepEqual(readdirSync(tmp).filter((n) => n.startsWith('gemma-bench-images-')), []);
 });
 
 test('run: the servers\' /metrics are scraped and summarised per endpoint', () => {

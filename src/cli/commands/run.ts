@@ -85,6 +85,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    await backend.close?.();
   }
   if (signalExit) return signalExit;
   return status === 'completed' ? EXIT_OK : EXIT_FAILED;

@@ -126,6 +126,7 @@ export async function run(argv: readonly string[]): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await Promise.allSettled(replicas.map((x) => x.close()));
+    await backend.close?.();
   }
   if (runs.length > 0) await writeFileAtomic(csvPath, runsToCsv(runs));
   if (json) process.stdout.write(`${JSON.stringify({ type: 'sweep-finished', groupId, runs: runs.map((x) => x.id), csv: runs.length ? csvPath : null })}\n`);
