@@ -19,6 +19,7 @@ function findPackageRoot(): string {
 /** The installed package's root (holds package.json, presets/, python/, examples/). */
 export const PACKAGE_ROOT = findPackageRoot();
 export const BUILTIN_PRESETS_DIR = join(PACKAGE_ROOT, 'presets');
+export const BUILTIN_RECIPES_DIR = join(PACKAGE_ROOT, 'recipes');
 
 /** The user's data directory: $GEMMA_BENCH_HOME, else $XDG_DATA_HOME/gemma-bench, else ~/.local/share/gemma-bench. */
 export function dataDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -29,4 +30,5 @@ export function dataDir(env: NodeJS.ProcessEnv = process.env): string {
 
 export const runsDir = (env?: NodeJS.ProcessEnv): string => join(dataDir(env), 'runs');
 export const userPresetsDir = (env?: NodeJS.ProcessEnv): string => join(dataDir(env), 'presets');
+export const userRecipesDir = (env?: NodeJS.ProcessEnv): string => join(dataDir(env), 'recipes');
 export const modelCacheDir = (env?: NodeJS.ProcessEnv): string => join(dataDir(env), 'models');

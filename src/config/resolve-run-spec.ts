@@ -25,7 +25,7 @@ export type PreprocessOverrides = Pick<RunOverrides, keyof typeof PREPROCESS_FIE
 export function resolvePreprocess(preset: Preset | null, o: PreprocessOverrides): { readonly settings: PreprocessSettings; readonly source: string } {
   const given = PreprocessOverridesSchema.safeParse(stripUndefined(o));
   if (!given.success) throw new ConfigError(issueLines(given.error).join('\n'));
-  const { panScan, source } = resolvePanScan(preset, { minRatioToActivate: o.minRatio, maxNumCrops: o.maxCrops, minCropSize: o.minCropSize });
+  const { panScan, source } = resolvePanScan(preset, { minRatioToActivate: o.minRatio, maxNumCrops: o.maxCrops, minCropSize: o.minCropSize }, o.panAndScan);
   return { settings: { panScan, exifOrientation: o.exifOrientation ?? 'ignore', pixelLimit: o.pixelLimit ?? DEFAULT_PIXEL_LIMIT }, source };
 }
 
@@ -54,7 +54,7 @@ export function resolveRunSpec(preset: Preset, o: RunOverrides, extra: { readonl
 
   const load: LoadSpec = o.rateRps !== undefined ? { kind: 'open', rateRps: o.rateRps } : o.concurrency !== undefined ? { kind: 'closed', concurrency: o.concurrency } : presetLoad(preset.load);
   const stop: StopSpec = o.requests !== undefined ? { kind: 'requests', count: o.requests } : o.durationS !== undefined ? { kind: 'duration', seconds: o.durationS } : presetStop(preset.load);
-  const pre = resolvePreprocess(preset, { minRatio: o.minRatio, maxCrops: o.maxCrops, minCropSize: o.minCropSize, exifOrientation: o.exifOrientation, pixelLimit: o.pixelLimit });
+  const pre = resolvePreprocess(preset, { panAndScan: o.panAndScan, minRatio: o.minRatio, maxCrops: o.maxCrops, minCropSize: o.minCropSize, exifOrientation: o.exifOrientation, pixelLimit: o.pixelLimit });
   const candidate = {
     name: o.name ?? preset.name,
     preset: { name: preset.name, description: preset.description },

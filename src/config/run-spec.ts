@@ -39,6 +39,7 @@ export const RUN_FIELDS = {
 
 /** Gemma 3's preprocessing knobs, shared by run, sweep, panscan and infer. */
 export const PREPROCESS_FIELDS = {
+  panAndScan: { flag: 'pan-and-scan', key: 'panAndScan', type: { kind: 'enum', values: ['on', 'off'] }, placeholder: 'on|off', description: "pan-and-scan on or off, whatever the preset says (on: the preset's knobs, else HF's 1.2/4/256)" },
   minRatio: { flag: 'min-ratio', key: 'minRatio', type: { kind: 'number', min: 0, exclusiveMin: true }, placeholder: 'R', description: 'pan-and-scan: aspect ratio that activates it' },
   maxCrops: { flag: 'max-crops', key: 'maxCrops', type: { kind: 'int', min: 1 }, placeholder: 'N', description: 'pan-and-scan: maximum crops' },
   minCropSize: { flag: 'min-crop-size', key: 'minCropSize', type: { kind: 'int', min: 1 }, placeholder: 'PX', description: 'pan-and-scan: minimum crop side' },

@@ -11,6 +11,7 @@ import { nearestRankPercentile } from '../../src/engine/stats.js';
 import type { RunFile } from '../../src/engine/types.js';
 import { FAULT_ENV } from '../../src/engine/backends/onnx/index.js';
 import { nobodyCannotRun } from '../helpers/nobody.js';
+import { csvFields } from '../helpers/csv.js';
 import { REPO_ROOT } from '../helpers/repo.js';
 
 const CLI = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
@@ -21,25 +22,6 @@ const SMALL = ['--synthetic', '4', '--max-new-tokens', '4', '--no-telemetry'];
 function cli(args: string[], extraEnv: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...env, ...extraEnv }, cwd: home, timeout: 180_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** One CSV line's fields (RFC 4180 quoting: the model label holds a comma). */
-function csvFields(line: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i];
-    if (quoted) {
-      if (c === '"' && line[i + 1] === '"') (cur += '"'), i++;
-      else if (c === '"') quoted = false;
-      else cur += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') out.push(cur), (cur = '');
-    else cur += c;
-  }
-  out.push(cur);
-  return out;
 }
 
 function events(stdout: string): Array<Record<string, any>> {

@@ -3,10 +3,11 @@
 // Replicas are loaded once and reused across points (pan-and-scan settings travel with each request); if a
 // replica dies, the next point starts fresh ones.
 import { join, resolve } from 'node:path';
-import { flag, helpText, parseCommand, str, strs, UsageError, type CommandDef } from '../args.js';
+import { flag, helpText, parseCommand, str, strs, UsageError, type CommandDef, type ParsedValues } from '../args.js';
 import { EXIT_FAILED, EXIT_OK } from '../command.js';
 import { loadPreset } from '../../config/load-preset.js';
-import { dataDir } from '../../config/paths.js';
+import { dataDir, userRecipesDir } from '../../config/paths.js';
+import { listRecipeFiles, loadRecipe, parseRecipe, type Recipe, type RecipeVocabulary } from '../../config/recipes.js';
 import { resolveRunSpec } from '../../config/resolve-run-spec.js';
 import type { LogFn, Replica } from '../../engine/backend.js';
 import { createBackend, prepareWorkload } from '../../engine/prepare.js';
@@ -22,19 +23,47 @@ import { newGroupId } from '../../util/ids.js';
 import { DEFAULT_PRESET, overridesFromFlags, RUN_OPTIONS } from '../run-flags.js';
 
 /** Run flags a grid may vary (each is also a plain `run` flag). */
-export const GRID_KEYS = ['min-ratio', 'max-crops', 'min-crop-size', 'concurrency', 'rate', 'batch-size', 'batching', 'max-new-tokens'] as const;
+export const GRID_KEYS = ['min-ratio', 'max-crops', 'min-crop-size', 'pan-and-scan', 'concurrency', 'rate', 'batch-size', 'batching', 'max-new-tokens'] as const;
+
+/** Flags that belong to the sweep itself, never to a recipe's shared settings. */
+const SWEEP_ONLY = new Set(['grid', 'csv', 'recipe', 'save-recipe', 'json', 'no-tui', 'help', 'preset']);
+
+/** What a recipe may name: the run flags, and the grid keys. */
+export const RECIPE_VOCABULARY: RecipeVocabulary = {
+  settings: new Set(Object.keys(RUN_OPTIONS).filter((k) => !SWEEP_ONLY.has(k))),
+  gridKeys: new Set(GRID_KEYS),
+};
+
+function recipesHelp(): string {
+  const recipes = listRecipeFiles();
+  const lines = recipes.map((r) => {
+    try {
+      const { recipe } = loadRecipe(r.file, RECIPE_VOCABULARY);
+      return `  ${r.name}${r.builtin ? '' : ' (yours)'}: ${recipe.description}`;
+    } catch (err) {
+      return `  ${r.name}: invalid (${(err as Error).message.split('\n')[0]})`;
+    }
+  });
+  return lines.length ? `Recipes (--recipe NAME; your own are saved with --save-recipe, or written as JSON into the data directory's recipes/):\n${lines.join('\n')}` : '';
+}
 
 export const command: CommandDef = {
   name: 'sweep',
   summary: 'run one benchmark per point of a grid of settings and compare them in one table and CSV',
-  usage: '--grid KEY=V1,V2 [--grid KEY=...]... [run options] [--csv FILE]',
-  details: `Grid keys: ${GRID_KEYS.join(', ')}. Every other option is as for \`gemma-bench run\` and applies to all points.`,
+  usage: '(--grid KEY=V1,V2 [--grid KEY=...]... | --recipe NAME) [run options] [--csv FILE]',
+  details: [`Grid keys: ${GRID_KEYS.join(', ')}. Every other option is as for \`gemma-bench run\` and applies to all points; it overrides a recipe's settings.`, recipesHelp()].filter(Boolean).join('\n\n'),
   options: {
-    grid: { type: 'string', multiple: true, placeholder: 'KEY=V1,V2', description: 'a grid axis' },
+    grid: { type: 'string', multiple: true, placeholder: 'KEY=V1,V2', description: 'a grid axis (replaces a recipe axis of the same key)' },
+    recipe: { type: 'string', placeholder: 'NAME|FILE', description: 'a saved sweep: its preset, shared settings, grid and extra points' },
+    'save-recipe': { type: 'string', placeholder: 'NAME', description: 'save this sweep (its flags, grid and points) as your recipe NAME, then run it' },
     csv: { type: 'string', placeholder: 'FILE', description: 'where to write the CSV (default: under the data directory, printed)' },
     ...RUN_OPTIONS,
   },
-  examples: ['gemma-bench sweep --grid min-ratio=2.0,2.5 --grid max-crops=4,6 --grid min-crop-size=448', 'gemma-bench sweep --grid concurrency=1,2,4 --requests 20 --csv sweep.csv'],
+  examples: [
+    'gemma-bench sweep --grid min-ratio=2.0,2.5 --grid max-crops=4,6 --grid min-crop-size=448',
+    'gemma-bench sweep --recipe panscan-grid --requests 8 --max-new-tokens 16',
+    'gemma-bench sweep --grid concurrency=1,2,4 --requests 20 --csv sweep.csv',
+  ],
 };
 
 export interface GridAxis {
@@ -43,7 +72,6 @@ export interface GridAxis {
 }
 
 export function parseGrid(specs: readonly string[]): GridAxis[] {
-  if (specs.length === 0) throw new UsageError('give at least one --grid KEY=V1,V2 (e.g. --grid max-crops=4,6)');
   const axes: GridAxis[] = [];
   for (const spec of specs) {
     const m = /^([a-z-]+)=(.+)$/.exec(spec.trim());
@@ -71,17 +99,18 @@ export async function run(argv: readonly string[]): Promise<number> {
     process.stdout.write(helpText(command));
     return EXIT_OK;
   }
-  const axes = parseGrid(strs(values, 'grid'));
-  for (const a of axes) if (values[a.key] !== undefined) throw new UsageError(`--${a.key} is both a flag and a grid axis; drop one`);
-  const points = gridPoints(axes);
-  const preset = loadPreset(str(values, 'preset') ?? DEFAULT_PRESET);
+  const plan = sweepPlan(values);
+  const { points } = plan;
+  for (const k of plan.keys) if (values[k] !== undefined) throw new UsageError(`--${k} is both a flag and a grid axis; drop one`);
+  if (str(values, 'save-recipe') !== undefined) process.stderr.write(`recipe saved to ${await saveRecipe(str(values, 'save-recipe')!, values, plan)}\n`);
+  const preset = loadPreset(str(values, 'preset') ?? plan.recipe?.preset ?? DEFAULT_PRESET);
   const groupId = newGroupId();
   const name = str(values, 'name') ?? preset.name;
   // Validate every point before running any, so a typo in the last value does not waste the first runs.
   const specs = points.map((p, index) =>
     resolveRunSpec(
       preset,
-      { ...overridesFromFlags({ ...values, ...p }), name: `${name}-${Object.values(p).join('-')}` },
+      { ...overridesFromFlags({ ...plan.settings, ...values, ...p }), name: `${name}-${Object.values(p).join('-')}` },
       { group: { id: groupId, kind: 'sweep', point: numericPoint(p), index, total: points.length } },
     ),
   );
@@ -132,11 +161,64 @@ export async function run(argv: readonly string[]): Promise<number> {
   if (json) process.stdout.write(`${JSON.stringify({ type: 'sweep-finished', groupId, runs: runs.map((x) => x.id), csv: runs.length ? csvPath : null })}\n`);
   else {
     process.stdout.write(`\nsweep ${groupId}: ${runs.length} of ${points.length} point(s) saved\n`);
-    process.stdout.write(`${sweepTable(axes, runs)}\n`);
+    process.stdout.write(`${sweepTable(plan.keys, runs)}\n`);
     if (runs.length) process.stdout.write(`CSV written to ${csvPath}\ncompare them: gemma-bench compare ${groupId}\n`);
   }
   if (controller.signal.aborted) return 130;
   return anyFailed || runs.length < points.length ? EXIT_FAILED : EXIT_OK;
+}
+
+export interface SweepPlan {
+  readonly recipe: Recipe | null;
+  /** The recipe's shared settings as raw flag values (the command line overrides them). */
+  readonly settings: ParsedValues;
+  readonly axes: readonly GridAxis[];
+  /** Every key a point sets, grid axes first: the sweep table's and CSV's knob columns. */
+  readonly keys: readonly string[];
+  readonly points: readonly Record<string, string>[];
+}
+
+/** The points to run: a recipe's grid (axes the command line names replace its own) and extra points, or the --grid flags. */
+export function sweepPlan(values: ParsedValues): SweepPlan {
+  const name = str(values, 'recipe');
+  const recipe = name === undefined ? null : loadRecipe(name, RECIPE_VOCABULARY).recipe;
+  const given = parseGrid(strs(values, 'grid'));
+  const fromRecipe: GridAxis[] = recipe ? Object.entries(recipe.grid).map(([key, vs]) => ({ key: key as GridAxis['key'], values: vs.map(String) })) : [];
+  const axes = [...fromRecipe.filter((a) => !given.some((g) => g.key === a.key)), ...given];
+  const extra = (recipe?.points ?? []).map((p) => Object.fromEntries(Object.entries(p).map(([k, v]) => [k, String(v)])));
+  if (axes.length === 0 && extra.length === 0) throw new UsageError('give at least one --grid KEY=V1,V2 (e.g. --grid max-crops=4,6), or --recipe NAME (see `gemma-bench sweep --help`)');
+  const points = [...(axes.length ? gridPoints(axes) : []), ...extra];
+  const keys = [...new Set(points.flatMap((p) => Object.keys(p)))];
+  const settings: ParsedValues = {};
+  for (const [k, v] of Object.entries(recipe?.settings ?? {})) {
+    if (keys.includes(k)) throw new UsageError(`recipe ${recipe!.name}: ${k} is both a shared setting and a grid key`);
+    if (v === false) continue;
+    settings[k] = v === true ? true : String(v);
+  }
+  return { recipe, settings, axes, keys, points };
+}
+
+/** Writes the sweep as the user's recipe `name`: the flags given (over the recipe's), its grid and extra points. */
+async function saveRecipe(name: string, values: ParsedValues, plan: SweepPlan): Promise<string> {
+  const existing = listRecipeFiles().find((r) => r.name === name);
+  if (existing) throw new UsageError(`--save-recipe ${name}: a ${existing.builtin ? 'built-in' : 'user'} recipe of that name exists (${existing.file}); choose another name`);
+  const settings: Record<string, string | number | boolean> = {};
+  for (const [k, v] of Object.entries({ ...plan.settings, ...values })) {
+    if (SWEEP_ONLY.has(k) || v === undefined || Array.isArray(v)) continue;
+    settings[k] = typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v;
+  }
+  const recipe = {
+    name,
+    description: `Saved by gemma-bench sweep${plan.recipe ? ` from ${plan.recipe.name}` : ''}.`,
+    ...(str(values, 'preset') ?? plan.recipe?.preset ? { preset: str(values, 'preset') ?? plan.recipe!.preset } : {}),
+    settings,
+    grid: Object.fromEntries(plan.axes.map((a) => [a.key, a.values.map((v) => (Number.isFinite(Number(v)) ? Number(v) : v))])),
+    points: plan.recipe?.points ?? [],
+  };
+  const checked = parseRecipe(recipe, `--save-recipe ${name}`, RECIPE_VOCABULARY);
+  const file = join(userRecipesDir(), `${name}.json`);
+  await writeFileAtomic(file, `${JSON.stringify(checked, null, 2)}\n`);
+  return file;
 }
 
 function numericPoint(p: Record<string, string>): Record<string, number | string> {
@@ -146,11 +228,11 @@ function numericPoint(p: Record<string, string>): Record<string, number | string
 /** A rate in a column whose header carries the unit. */
 const rate = (v: number | null) => (v === null ? NONE : sig3(v, 2));
 
-export function sweepTable(axes: readonly GridAxis[], runs: readonly RunFile[]): string {
-  const head = [...axes.map((a) => a.key), 'completed', 'failed', 'e2e p50', 'e2e p95', 'ttft p50', 'req/s', 'tok/s mean', 'run'];
+export function sweepTable(keys: readonly string[], runs: readonly RunFile[]): string {
+  const head = [...keys, 'completed', 'failed', 'e2e p50', 'e2e p95', 'ttft p50', 'req/s', 'tok/s mean', 'run'];
   const rows = runs.map((r) => {
     const s = r.summary;
-    return [...axes.map((a) => String(r.group?.point[a.key] ?? '')), s.completed, s.failed, fmtMs(s.metrics.e2eMs.p50), fmtMs(s.metrics.e2eMs.p95), fmtMs(s.metrics.ttftMs.p50), rate(s.throughputReqS), rate(s.tokensPerSMean), r.id];
+    return [...keys.map((k) => String(r.group?.point[k] ?? '')), s.completed, s.failed, fmtMs(s.metrics.e2eMs.p50), fmtMs(s.metrics.e2eMs.p95), fmtMs(s.metrics.ttftMs.p50), rate(s.throughputReqS), rate(s.tokensPerSMean), r.id];
   });
   return padTable([head, ...rows]);
 }
