@@ -2,7 +2,7 @@
 // trade latency for throughput (so its Pareto frontier has several points and some points lie off it).
 import type { RunFile } from '../../src/engine/types.js';
 import { summarizeTelemetry } from '../../src/telemetry/summary.js';
-import type { GpuSample, GpuTelemetrySample } from '../../src/telemetry/types.js';
+import type { GpuSample, GpuTelemetrySample, LocalTelemetrySample, ServerTelemetrySample } from '../../src/telemetry/types.js';
 import { fakeRun, prng, type FakeRunOptions } from './fake-run.js';
 
 /** `run` with nvidia-smi samples every 250 ms for 4 GPUs, GPUs 0-1 owned by replica 0 and 2-3 by replica 1. */
@@ -61,4 +61,40 @@ export function fakeSweep(o: Pick<FakeRunOptions, 'requests'> = {}): RunFile[] {
       group: { id: SWEEP_ID, kind: 'sweep', point: p, index: i, total: points.length },
     });
   });
+}
+
+/**
+ * `run` as an openai-backend run sees itself: CPU samples locally, and two vLLM endpoints' /metrics every 500 ms
+ * (running and waiting requests, KV-cache use, the generation rate between scrapes).
+ */
+export function withCpuAndServerTelemetry(run: RunFile): RunFile {
+  const rnd = prng(7);
+  const endMs = Math.max(...run.requests.map((r) => r.finishedAtMs ?? 0));
+  const cpu: LocalTelemetrySample[] = [];
+  const servers: ServerTelemetrySample[] = [];
+  const endpoints = ['http://127.0.0.1:8001', 'http://127.0.0.1:8002'];
+  for (let t = 0; t <= endMs + 500; t += 500) {
+    const cores = [0, 1].map((core) => ({ core, utilPct: Math.round(60 + 35 * rnd()) }));
+    cpu.push({ atMs: t, source: 'cpu', cpus: cores, utilPct: (cores[0].utilPct! + cores[1].utilPct!) / 2, processRssMiB: 900 + Math.round(200 * rnd()), memUsedMiB: 9000, memTotalMiB: 24_000 });
+    endpoints.forEach((endpoint, k) => {
+      const running = 4 + Math.round(4 * rnd());
+      servers.push({
+        atMs: t,
+        source: 'server',
+        server: { atMs: t, endpoint, kind: 'vllm', running, waiting: Math.round(3 * rnd()), kvCacheUsage: 0.2 + 0.5 * rnd(), prefixCacheQueriesTotal: null, prefixCacheHitsTotal: null, mmCacheQueriesTotal: null, mmCacheHitsTotal: null, preemptionsTotal: 0, promptTokensTotal: null, generationTokensTotal: null, cacheHitRate: null, genThroughputTokS: null },
+        rates: t === 0 ? null : { endpoint, intervalS: 0.5, promptTokensPerS: null, generationTokensPerS: 800 + 400 * rnd() + 100 * k, prefixCacheHitRate: null, mmCacheHitRate: null, prefixCacheQueries: null, mmCacheQueries: null, preemptions: 0, counterReset: false },
+      });
+    });
+  }
+  return {
+    ...run,
+    telemetry: {
+      source: 'cpu',
+      fallbackReason: 'no GPU telemetry: the GPUs are behind the servers',
+      gpus: [],
+      summary: summarizeTelemetry(cpu),
+      samples: cpu,
+      servers: { summary: [], samples: servers },
+    },
+  };
 }
