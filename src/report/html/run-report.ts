@@ -15,8 +15,23 @@ import { telemetryGroups, type ChartGroup } from './telemetry-charts.js';
 
 /** Failed requests listed one by one (all are counted by reason, and all are in the page's data). */
 export const FAILED_LISTED_MAX = 100;
-/** Time bins of the throughput and queue charts, at most. */
-const TIME_BINS_MAX = 150;
+/** Throughput bins: at most this many, and about this many completions per bin at least, so rates are not noise. */
+const RATE_BINS_MAX = 60;
+const COMPLETIONS_PER_BIN = 4;
+/** The queue chart samples the run at most this many times. */
+const QUEUE_SAMPLES_MAX = 300;
+
+/** `bins` times from 0 in steps of `binS`, and the step. */
+function timeGrid(endS: number, maxBins: number): { binS: number; x: number[] } {
+  const binS = niceBinS(endS, maxBins);
+  const bins = Math.max(1, Math.ceil(endS / binS));
+  return { binS, x: Array.from({ length: bins }, (_, i) => round2(i * binS)) };
+}
+
+/** A step chart's series end at the last bin's end: its last value is repeated there. */
+function closeSteps(x: readonly number[], binS: number, series: readonly number[][]): { x: number[]; series: number[][] } {
+  return { x: [...x, round2(x.length * binS)], series: series.map((v) => [...v, v[v.length - 1]]) };
+}
 
 const measured = (run: RunFile) => run.requests.filter((r) => !r.warmup);
 const completed = (run: RunFile) => measured(run).filter((r) => r.status === 'ok' && r.e2eMs !== null);
@@ -111,9 +126,8 @@ export function timelineCharts(run: RunFile): ChartSpec[] {
     });
   }
   const endMs = Math.max(...all.map((r) => r.finishedAtMs ?? r.dispatchedAtMs ?? r.enqueuedAtMs));
-  const binS = niceBinS(endMs / 1000, TIME_BINS_MAX);
-  const bins = Math.max(1, Math.ceil(endMs / 1000 / binS));
-  const x = Array.from({ length: bins }, (_, i) => round2(i * binS));
+  const { binS, x } = timeGrid(endMs / 1000, Math.max(5, Math.min(RATE_BINS_MAX, Math.round(ok.length / COMPLETIONS_PER_BIN))));
+  const bins = x.length;
   const perS = (counts: number[]) => counts.map((c) => round2(c / binS));
   const done = binCounts(ok.map((r) => r.finishedAtMs! / 1000), binS, bins);
   // Per-token data, summarised: each output token's time (dispatch + its offset) counted in its bin.
@@ -121,16 +135,17 @@ export function timelineCharts(run: RunFile): ChartSpec[] {
     for (const r of ok) if (r.dispatchedAtMs !== null) for (const t of r.tokenTimesMs) yield (r.dispatchedAtMs + t) / 1000;
   };
   const tokens = binCounts(tokenTimes(), binS, bins);
+  const rates = closeSteps(x, binS, [perS(done), perS(tokens)]);
   charts.push({
     id: 'time-throughput',
     title: `Throughput over the run (per ${sig3(binS)} s bin)`,
     xLabel: 'time since start (s)',
     yLabel: 'req/s',
     y2Label: 'tok/s',
-    x,
+    x: rates.x,
     series: [
-      { label: 'completed (req/s)', values: perS(done), kind: 'step', ...seriesStyle(0) },
-      { label: 'output tokens (tok/s)', values: perS(tokens), kind: 'step', axis: 'y2', ...seriesStyle(1) },
+      { label: 'completed (req/s)', values: rates.series[0], kind: 'step', ...seriesStyle(0) },
+      { label: 'output tokens (tok/s)', values: rates.series[1], kind: 'step', axis: 'y2', ...seriesStyle(1) },
     ],
     yRange: [0, null],
     y2Range: [0, null],
@@ -151,19 +166,21 @@ export function timelineCharts(run: RunFile): ChartSpec[] {
   const fin = atOrBefore(sortedFinite(all.map((r) => (r.dispatchedAtMs === null || r.finishedAtMs === null ? null : r.finishedAtMs / 1000))));
   const queued: number[] = [];
   const inFlight: number[] = [];
-  for (const t of x) {
+  const q = timeGrid(endMs / 1000, QUEUE_SAMPLES_MAX);
+  for (const t of q.x) {
     queued.push(enq(t) - deq(t));
     inFlight.push(disp(t) - fin(t));
   }
+  const occupancy = closeSteps(q.x, q.binS, [queued, inFlight]);
   charts.push({
     id: 'time-queue',
     title: 'Requests queued and in flight',
     xLabel: 'time since start (s)',
     yLabel: 'requests',
-    x,
+    x: occupancy.x,
     series: [
-      { label: 'queued', values: queued, kind: 'step', ...seriesStyle(3) },
-      { label: 'in flight', values: inFlight, kind: 'step', ...seriesStyle(2) },
+      { label: 'queued', values: occupancy.series[0], kind: 'step', ...seriesStyle(3) },
+      { label: 'in flight', values: occupancy.series[1], kind: 'step', ...seriesStyle(2) },
     ],
     yRange: [0, null],
   });

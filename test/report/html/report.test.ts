@@ -5,6 +5,7 @@ import { compareRuns } from '../../../src/report/compare.js';
 import { paretoFrontier } from '../../../src/report/frontier.js';
 import { compareReportHtml, loadChartLibrary, runReportHtml, runsToHtml } from '../../../src/report/html/index.js';
 import { SERIES_COLORS } from '../../../src/report/html/palette.js';
+import { timelineCharts } from '../../../src/report/html/run-report.js';
 import type { ReportData } from '../../../src/report/html/spec.js';
 import { fakeRun } from '../../helpers/fake-run.js';
 import { fakeSweep, withGpuTelemetry } from '../../helpers/report-runs.js';
@@ -118,7 +119,8 @@ test('a 10,000-request run (256 tokens each) reports in under 5 MB: every reques
   // 2.55 million token gaps become a histogram and a CDF of at most 400 points.
   assert.ok(data.charts.find((c) => c.id === 'cdf-itl')!.x.length <= 400);
   assert.ok(data.charts.find((c) => c.id === 'hist-itl')!.x.length <= 40);
-  assert.ok(data.charts.find((c) => c.id === 'time-throughput')!.x.length <= 150);
+  assert.ok(data.charts.find((c) => c.id === 'time-throughput')!.x.length <= 61);
+  assert.ok(data.charts.find((c) => c.id === 'time-queue')!.x.length <= 301);
   assert.equal(data.charts.find((c) => c.id === 'time-latency')!.x.length, 10_000 - 25);
   assert.ok(!/tokenTimesMs|tokenIds/.test(html), 'no per-token arrays');
   process.stdout.write(`# 10,000-request run report: ${(bytes / MB).toFixed(2)} MB, built in ${ms.toFixed(0)} ms\n`);
@@ -175,4 +177,35 @@ test('sweep report: the scatter labelled by knob values, the frontier drawn and 
   // The goodput rows of a given model show up in the table.
   const withSlo = compareReportHtml(runs, { lib: LIB, model: compareRuns(runs, { slo: { e2eMs: 300 } }) });
   assert.match(withSlo, /Goodput \(E2E &lt;= 300 ms\)/);
+});
+
+test('timeline: completions and tokens per bin add up; queued and in flight follow enqueue, dispatch and finish', () => {
+  const base = fakeRun({ requests: 3, warmup: 0, outputTokens: 4 });
+  // Three requests: enqueued at 0 s; dispatched at 0, 1 and 2 s; each finishing 1.5 s after dispatch.
+  const requests = base.requests.map((r, i) => ({ ...r, enqueuedAtMs: 0, dispatchedAtMs: i * 1000, finishedAtMs: i * 1000 + 1500, queueMs: i * 1000, e2eMs: i * 1000 + 1500, tokenTimesMs: [100, 500, 1000, 1500] }));
+  const charts = timelineCharts({ ...base, requests });
+  const thr = charts.find((c) => c.id === 'time-throughput')!;
+  const binS = thr.x[1] - thr.x[0];
+  const sum = (v: readonly (number | null)[]) => v.slice(0, -1).reduce((a: number, b) => a + (b ?? 0) * binS, 0);
+  assert.equal(Math.round(sum(thr.series[0].values)), 3);
+  assert.equal(Math.round(sum(thr.series[1].values)), 12);
+  const q = charts.find((c) => c.id === 'time-queue')!;
+  const at = (t: number) => {
+    const i = q.x.findIndex((x) => x >= t);
+    return [q.series[0].values[i], q.series[1].values[i]];
+  };
+  assert.deepEqual(at(0), [2, 1]);
+  assert.deepEqual(at(1.2), [1, 2]);
+  assert.deepEqual(at(2.2), [0, 2]);
+  assert.deepEqual(at(3.4), [0, 1]);
+  assert.deepEqual(charts.find((c) => c.id === 'time-latency')!.x, [1.5, 2.5, 3.5]);
+});
+
+test('a run where every measured request failed: no latency to draw, said so; the failures and the queue are there', () => {
+  const run = fakeRun({ requests: 4, failed: 4, status: 'failed' });
+  const html = runReportHtml(run, LIB);
+  assert.match(html, /No measured request completed: there is no latency to show\./);
+  assert.match(html, /This run is <strong>failed<\/strong>/);
+  assert.match(html, /4 measured request\(s\) failed/);
+  assert.deepEqual(dataOf(html).charts.map((c) => c.id), ['time-throughput', 'time-queue']);
 });
