@@ -162,7 +162,7 @@ test('sweep report: the scatter with its frontier and the CDFs draw, no error, n
   const rows = await page.evaluate<number>(`document.querySelectorAll('#frontier table tbody tr').length`);
   assert.ok(rows >= 2, `${rows} frontier rows`);
   t.diagnostic(`sweep report: drawn in ${readyMs.toFixed(0)} ms`);
-  if (update) await saveScreen(page, 'sweep-report.png', 1080);
+  if (update) await saveScreen(page, 'sweep-report.png', 1240);
   await page.close();
 });
 

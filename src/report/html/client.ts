@@ -79,6 +79,12 @@ export function renderCharts(U: typeof uPlot, data: ReportData): void {
     ctx.fillStyle = '#1a1a1a';
     ctx.textAlign = 'left';
     ctx.textBaseline = 'bottom';
+    // Each label beside its point, at the first of four places (right or left, above or below) that overlaps no
+    // label drawn before it and stays inside the plot; the first place when none is free.
+    const placed: [number, number, number, number][] = [];
+    const h = 12 * r;
+    const gap = 6 * r;
+    const { left, top, width, height } = u.bbox;
     for (let i = 0; i < labels.length; i++) {
       const text = labels[i];
       const y = ys[i];
@@ -86,9 +92,17 @@ export function renderCharts(U: typeof uPlot, data: ReportData): void {
       const cx = u.valToPos(u.data[0][i], 'x', true);
       const cy = u.valToPos(y, 'y', true);
       const w = ctx.measureText(text).width;
-      const right = u.bbox.left + u.bbox.width;
-      const tx = cx + 6 * r + w > right ? cx - 6 * r - w : cx + 6 * r;
-      ctx.fillText(text, tx, cy - 3 * r);
+      const spots: [number, number][] = [
+        [cx + gap, cy - 2 * r],
+        [cx + gap, cy + h + 2 * r],
+        [cx - gap - w, cy - 2 * r],
+        [cx - gap - w, cy + h + 2 * r],
+      ];
+      const inside = ([x, b]: [number, number]) => x >= left && x + w <= left + width && b - h >= top && b <= top + height;
+      const clear = ([x, b]: [number, number]) => placed.every(([px, pb, pw, ph]) => x + w <= px || px + pw <= x || b <= pb - ph || pb <= b - h);
+      const spot = spots.find((p) => inside(p) && clear(p)) ?? spots.find(inside) ?? spots[0];
+      placed.push([spot[0], spot[1], w, h]);
+      ctx.fillText(text, spot[0], spot[1]);
     }
     ctx.restore();
   };

@@ -103,8 +103,14 @@ footer { margin-top: 32px; color: var(--muted); font-size: 0.9em; }
   body { max-width: none; padding: 0; font-size: 11px; }
   .grid { grid-template-columns: 1fr 1fr; }
   figure.chart, table, .facts div { break-inside: avoid; }
-  h2 { break-after: avoid; }
+  h2, h3 { break-after: avoid; }
   .uplot .u-legend { font-size: 10px; }
+  /* Charts drawn for the screen's width scale down to the printed column (the canvas holds the axes too). */
+  .uplot, .uplot .u-wrap { width: 100% !important; height: auto !important; }
+  .uplot .u-wrap canvas { width: 100% !important; height: auto !important; }
+  .uplot .u-over, .uplot .u-under, .uplot .u-axis { display: none; }
+  .table-scroll { overflow: visible; }
+  td.num, th.num { white-space: normal; }
 }
 `;
 
