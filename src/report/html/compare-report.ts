@@ -114,7 +114,7 @@ export interface CompareReport {
 
 /** The comparison's (or sweep's) body and charts; `model` is compareRuns(runs) (with any goodput rows). */
 export function compareReport(runs: readonly RunFile[], model: CompareModel): CompareReport {
-  const sweep = isSweep(runs) && runs.length >= 1;
+  const sweep = isSweep(runs);
   const frontier = sweep ? paretoFrontier(runs.map((r) => ({ throughputReqS: r.summary.throughputReqS, latencyMs: r.summary.metrics.e2eMs.p95 }))) : null;
   const cdfs = [overlaidCdf(runs, 'e2eMs', 'cdf-e2e', 'E2E latency: CDF, one line per run'), overlaidCdf(runs, 'ttftMs', 'cdf-ttft', 'TTFT: CDF, one line per run')].filter((c): c is ChartSpec => c !== null);
   const scatter = frontier ? sweepScatter(runs, frontier) : null;
