@@ -209,3 +209,19 @@ test('a run where every measured request failed: no latency to draw, said so; th
   assert.match(html, /4 measured request\(s\) failed/);
   assert.deepEqual(dataOf(html).charts.map((c) => c.id), ['time-throughput', 'time-queue']);
 });
+
+test('run report: GPUs behind remote endpoints (DCGM) are grouped by endpoint, one series per GPU', () => {
+  const run = fakeRun({ requests: 8 });
+  const gpu = (index: number, endpoint: string, host: string) => ({ index, uuid: null, name: 'NVIDIA H100 80GB HBM3', utilPct: 50 + index, memUsedMiB: 40_000, memTotalMiB: 81_559, powerW: 300, tempC: 50, smClockMHz: 1980, state: 'ok' as const, endpoint, host, migInstances: 0 });
+  const samples = [0, 1000, 2000].flatMap((atMs) => [
+    { atMs, source: 'dcgm' as const, endpoint: 'http://node-a:9400/metrics', gpus: [gpu(0, 'http://node-a:9400/metrics', 'node-a'), gpu(1, 'http://node-a:9400/metrics', 'node-a')] },
+    { atMs: atMs + 10, source: 'dcgm' as const, endpoint: 'http://node-b:9400/metrics', gpus: [gpu(0, 'http://node-b:9400/metrics', 'node-b')] },
+  ]);
+  const html = runReportHtml({ ...run, telemetry: { ...run.telemetry, remoteGpus: { summary: [], samples } } }, LIB);
+  assert.match(html, /<h3>Endpoint http:\/\/node-a:9400\/metrics \(DCGM\), host node-a<\/h3>/);
+  assert.match(html, /<h3>Endpoint http:\/\/node-b:9400\/metrics \(DCGM\), host node-b<\/h3>/);
+  const util = dataOf(html).charts.filter((c) => c.id.startsWith('dcgm-') && c.id.endsWith('-util'));
+  assert.deepEqual(util.map((c) => c.series.map((s) => s.label)), [['GPU 0 on node-a', 'GPU 1 on node-a'], ['GPU 0 on node-b']]);
+  assert.deepEqual(util[0].x, [0, 1, 2]);
+  assert.deepEqual(util[0].series[1].values, [51, 51, 51]);
+});
