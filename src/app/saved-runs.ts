@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { RunFile } from '../engine/types.js';
 import { compareRuns, type CompareModel } from '../report/compare.js';
 import { runsToCsv, runsToJson, runToJson, runToMarkdown } from '../report/export.js';
+import { runsToHtml } from '../report/html/index.js';
 import { listGroup, listRuns, loadRun, removeRun } from '../store/run-store.js';
 import type { ExportFormat, RunRow } from '../ui/app-port.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
@@ -31,8 +32,10 @@ export async function compareSweep(groupId: string, dir: string): Promise<Compar
 export async function exportRuns(ids: readonly string[], format: ExportFormat, dir: string, exportsDir: string): Promise<string> {
   if (!ids.length) throw new Error('nothing to export');
   const runs: RunFile[] = await Promise.all(ids.map((id) => loadRun(id, dir)));
-  const text = format === 'json' ? (runs.length === 1 ? runToJson(runs[0]) : runsToJson(runs)) : format === 'csv' ? runsToCsv(runs) : runs.map(runToMarkdown).join('\n---\n\n');
-  const base = runs.length === 1 ? runs[0].id : `${utcStamp()}-${runs.length}-runs`;
+  const text =
+    format === 'json' ? (runs.length === 1 ? runToJson(runs[0]) : runsToJson(runs)) : format === 'csv' ? runsToCsv(runs) : format === 'html' ? runsToHtml(runs) : runs.map(runToMarkdown).join('\n---\n\n');
+  const group = runs[0].group?.id;
+  const base = runs.length === 1 ? runs[0].id : group && runs.every((r) => r.group?.id === group) ? group : `${utcStamp()}-${runs.length}-runs`;
   const file = join(exportsDir, `${base}.${format}`);
   await writeFileAtomic(file, text);
   return file;

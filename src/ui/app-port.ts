@@ -63,7 +63,7 @@ export type { RunHeadline };
 /** A saved run as the list shows it, or a run file that cannot be read (named, never hiding the others). */
 export type RunRow = Omit<RunListOk, 'file'> | RunListBad;
 
-export type ExportFormat = 'json' | 'csv' | 'md';
+export type ExportFormat = 'json' | 'csv' | 'md' | 'html';
 
 /** The remembered choices of the home screen: the last run request. */
 export type Prefs = RunRequest;

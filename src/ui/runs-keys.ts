@@ -46,7 +46,7 @@ export interface RunsKey {
   readonly pageDown: boolean;
 }
 
-export const FORMAT_KEYS: Readonly<Record<string, ExportFormat>> = { j: 'json', c: 'csv', m: 'md' };
+export const FORMAT_KEYS: Readonly<Record<string, ExportFormat>> = { j: 'json', c: 'csv', m: 'md', h: 'html' };
 
 type Step = { readonly state: RunsState; readonly effect: RunsEffect };
 const NONE: RunsEffect = { kind: 'none' };
@@ -155,7 +155,7 @@ export function afterDelete(s: RunsState, outcome: { readonly files: readonly st
 
 /** The key hints for the mode. */
 export function runsHints(mode: RunsMode): (readonly [string, string])[] {
-  if (mode.kind === 'export') return [['j', 'JSON'], ['c', 'CSV'], ['m', 'Markdown'], ['esc', 'cancel']];
+  if (mode.kind === 'export') return [['j', 'JSON'], ['c', 'CSV'], ['m', 'Markdown'], ['h', 'HTML'], ['esc', 'cancel']];
   if (mode.kind === 'confirm-delete') return [['y', 'delete'], ['n/esc', 'keep']];
   return [['↑/↓', 'move'], ['space', 'select'], ['c', 'compare'], ['e', 'export'], ['d', 'delete'], ['g', 'reload'], ['?', 'help'], ['q', 'back']];
 }

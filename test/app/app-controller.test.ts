@@ -137,7 +137,7 @@ test('runs: listed newest first with an unreadable file; compared, a sweep compa
   assert.deepEqual(sweep.columns.map((col) => col.id), [s0.id, s1.id]);
   await assert.rejects(c.compareGroup('sweep-none'), /no readable runs in sweep sweep-none/);
 
-  for (const f of ['json', 'csv', 'md'] as const) {
+  for (const f of ['json', 'csv', 'md', 'html'] as const) {
     const path = await c.exportRuns([a.id, b.id], f);
     assert.ok(path.startsWith(join(home, 'exports')), path);
     assert.ok(path.endsWith(`.${f}`));
@@ -145,7 +145,12 @@ test('runs: listed newest first with an unreadable file; compared, a sweep compa
     if (f === 'json') assert.equal((JSON.parse(text) as unknown[]).length, 2);
     if (f === 'csv') assert.equal(text.trim().split('\n').length, 3);
     if (f === 'md') assert.match(text, /# gemma-bench run: base[\s\S]*# gemma-bench run: fast/);
+    if (f === 'html') assert.match(text, /^<!DOCTYPE html>[\s\S]*"kind":"compare"/);
   }
+  // A sweep's runs export as the sweep's report, named after it.
+  const sweepPage = await c.exportRuns([s0.id, s1.id], 'html');
+  assert.equal(sweepPage, join(home, 'exports', 'sweep-20261125-120000-ab12.html'));
+  assert.match(readFileSync(sweepPage, 'utf8'), /"kind":"sweep"/);
   const one = await c.exportRuns([b.id], 'json');
   assert.equal(one, join(home, 'exports', `${b.id}.json`));
   assert.equal(JSON.parse(readFileSync(one, 'utf8')).id, b.id);

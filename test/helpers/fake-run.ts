@@ -21,6 +21,8 @@ export interface FakeRunOptions {
   readonly seed?: number;
   /** Multiplies every latency: 2 makes a run twice as slow. */
   readonly latencyScale?: number;
+  /** Time between two requests' enqueues, ms (default 20 x latencyScale): sets the throughput apart from latency. */
+  readonly intervalMs?: number;
   readonly panScan?: Partial<{ enabled: boolean; minRatioToActivate: number; maxNumCrops: number; minCropSize: number }>;
   readonly presetName?: string;
   readonly group?: RunGroup | null;
@@ -53,7 +55,7 @@ export function fakeRecords(o: FakeRunOptions = {}): RequestRecord[] {
     const img = IMAGES[i % IMAGES.length];
     const isWarmup = i < warmup;
     const fails = !isWarmup && i >= warmup + n - failed;
-    const enq = i * 20 * scale;
+    const enq = i * (o.intervalMs ?? 20 * scale);
     const queue = (1 + 4 * rnd()) * scale;
     const pre = (3 + 5 * rnd()) * scale;
     const vision = (10 + 20 * rnd()) * (1 + img.crops.length) * scale;

@@ -59,6 +59,7 @@ test('export: e opens the prompt, a format exports the readable targets (busy), 
   const busy = keys(prompt, [t('m')]);
   assert.deepEqual(busy.effects, [{ kind: 'export', ids: ['a'], format: 'md' }], 'the unreadable file is left out');
   assert.deepEqual(busy.state.mode, { kind: 'busy', what: 'exporting…' });
+  assert.deepEqual(keys(prompt, [t('h')]).effects, [{ kind: 'export', ids: ['a'], format: 'html' }], 'h: the HTML report');
   assert.deepEqual(keys(busy.state, [t('q'), 'escape', t('j')]), { state: busy.state, effects: [] }, 'busy ignores keys');
   const onlyBad = keys(S, ['downArrow', 'downArrow', t('e'), t('j')]);
   assert.deepEqual([onlyBad.effects, onlyBad.state.mode, onlyBad.state.message], [[], { kind: 'list' }, { text: 'nothing readable to export', color: 'yellow' }]);
@@ -86,7 +87,7 @@ test('g reloads, ? helps, q and esc go back; a new list drops stale selections a
   assert.deepEqual(withItems(s, runItems([run('b')])), { ...s, cursor: 0, selected: ['run:b'] });
   assert.equal(withItems(s, []).cursor, 0);
   assert.deepEqual([itemIndexOfRun(ITEMS, 's0'), itemIndexOfRun(ITEMS, 'b'), itemIndexOfRun(ITEMS, 'nope')], [1, 3, -1]);
-  assert.deepEqual(runsHints({ kind: 'export' }).map(([k]) => k), ['j', 'c', 'm', 'esc']);
+  assert.deepEqual(runsHints({ kind: 'export' }).map(([k]) => k), ['j', 'c', 'm', 'h', 'esc']);
   assert.deepEqual(runsHints({ kind: 'confirm-delete', ids: [] }), [['y', 'delete'], ['n/esc', 'keep']]);
   assert.deepEqual(runsHints({ kind: 'busy', what: '' }), runsHints({ kind: 'list' }));
 });

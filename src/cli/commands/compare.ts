@@ -1,17 +1,21 @@
 // `gemma-bench compare ID ID...`: saved runs side by side, deltas against the first, the best of each row marked.
 // The table model comes from src/report/compare.ts (shared with the UI); this only resolves ids and prints.
-import { flag, helpText, parseCommand, UsageError, type CommandDef } from '../args.js';
+import { flag, helpText, oneOf, parseCommand, str, UsageError, type CommandDef } from '../args.js';
 import { EXIT_OK } from '../command.js';
 import type { RunFile } from '../../engine/types.js';
 import { compareRuns, renderCompareText } from '../../report/compare.js';
+import { compareReportHtml } from '../../report/html/index.js';
+import { writeHtmlReport } from '../html-out.js';
 import { resolveRunOrGroup } from '../../store/run-store.js';
 import { fromStore, goodputFlag, writeStdout } from './runs.js';
 
 export const command: CommandDef = {
   name: 'compare',
   summary: 'compare saved runs side by side (deltas against the first, best marked)',
-  usage: 'ID ID... [--goodput SLOS] [--json]  |  compare GROUP_ID [--goodput SLOS] [--json]',
+  usage: 'ID ID... [--goodput SLOS] [--json | --format html [--out FILE]]  |  compare GROUP_ID [...]',
   options: {
+    format: { type: 'string', short: 'f', placeholder: 'text|json|html', description: 'text (default), json (as --json) or html: a self-contained page with charts, written to --out or exports/ (path printed)' },
+    out: { type: 'string', short: 'o', placeholder: 'FILE', description: 'with --format html: where to write the page' },
     goodput: { type: 'string', placeholder: 'SLOS', description: 'add goodput rows: requests within every SLO per second, e.g. ttft:500,tpot:50,e2e:3000 (ms)' },
     json: { type: 'boolean', description: 'print the comparison as JSON (shape below)' },
   },
@@ -22,6 +26,8 @@ export const command: CommandDef = {
     'throughput, output tokens/s, tokens/s per request (higher is better), completed, failed, crops (no best).',
     'With --goodput: goodput (measured requests that completed within every SLO / measured time, as vLLM and',
     'DistServe define it) and the share of finished requests within the SLOs, from the saved per-request records.',
+    'HTML (--format html): the table with deltas and overlaid E2E and TTFT CDFs, one colour per run; for a sweep also',
+    'p95 E2E latency against throughput with the Pareto frontier drawn and listed with its knob values.',
     '',
     'JSON output (--json), stable:',
     '  {"baselineId": string,',
@@ -31,7 +37,7 @@ export const command: CommandDef = {
     '             "cells": [{"value","delta","deltaPct","best"}...]}...],   (one cell per column; numbers may be null)',
     '   "warnings": [string...]}',
   ].join('\n'),
-  examples: ['gemma-bench compare 20261125-142233-balanced-3fa2 20261125-150102-doc-centric-91c0', 'gemma-bench compare sweep-20261125-1600-ab12'],
+  examples: ['gemma-bench compare 20261125-142233-balanced-3fa2 20261125-150102-doc-centric-91c0', 'gemma-bench compare sweep-20261125-1600-ab12', 'gemma-bench compare sweep-20261125-1600-ab12 --format html --out sweep.html'],
 };
 
 export async function run(argv: readonly string[]): Promise<number> {
@@ -41,6 +47,10 @@ export async function run(argv: readonly string[]): Promise<number> {
     return EXIT_OK;
   }
   const slo = goodputFlag(values);
+  const format = oneOf(values, 'format', ['text', 'json', 'html'] as const) ?? (flag(values, 'json') ? 'json' : 'text');
+  if (flag(values, 'json') && format !== 'json') throw new UsageError(`--json and --format ${format} disagree; give one of them.`);
+  const out = str(values, 'out');
+  if (out !== undefined && format !== 'html') throw new UsageError('--out is for --format html (text and JSON go to stdout).');
   if (positionals.length === 0) throw new UsageError('compare needs two or more run ids, or one sweep group id. `gemma-bench runs list` shows them.');
   const runs: RunFile[] = [];
   for (const p of positionals) {
@@ -52,6 +62,10 @@ export async function run(argv: readonly string[]): Promise<number> {
     throw new UsageError(`compare needs at least two runs; "${positionals[0]}" names one (${runs[0].id}). Give another run id to compare it with.`);
   }
   const model = compareRuns(runs, slo ? { slo } : {});
-  await writeStdout(flag(values, 'json') ? JSON.stringify(model, null, 2) + '\n' : renderCompareText(model));
+  if (format === 'html') {
+    await writeStdout(`${await writeHtmlReport(compareReportHtml(runs, { model }), runs, out)}\n`);
+    return EXIT_OK;
+  }
+  await writeStdout(format === 'json' ? JSON.stringify(model, null, 2) + '\n' : renderCompareText(model));
   return EXIT_OK;
 }

@@ -9,6 +9,8 @@ import { runsDir } from '../../config/paths.js';
 import { LATENCY_METRICS, type RunFile } from '../../engine/types.js';
 import { cropsMean, METRIC_LABELS, modelLabel, pointLabel, runDurationS } from '../../report/describe.js';
 import { runsToCsv, runsToJson, runToJson, runToMarkdown } from '../../report/export.js';
+import { runsToHtml } from '../../report/html/index.js';
+import { writeHtmlReport } from '../html-out.js';
 import { describeSlo, goodput, parseGoodputSpec, type GoodputSlo } from '../../report/goodput.js';
 import { listRuns, removeRun, resolveRunOrGroup, resolveTarget, StoreError, type RunListEntry } from '../../store/run-store.js';
 import { fmtCount, fmtDuration, fmtMs, fmtRate, padTable, sig3 } from '../../report/format.js';
@@ -34,7 +36,7 @@ export const command: CommandDef = {
     'Subcommands:',
     '  list [--json]                                   saved runs, newest first (the default)',
     '  show ID [--json]                                one run: settings, latency table, per replica, notes',
-    '  export ID... [--format json|csv|md] [--out FILE] a run, several, or a sweep group (CSV: one row per run)',
+    '  export ID... [--format json|csv|md|html] [--out FILE] a run, several, or a sweep group (CSV: one row per run)',
     '  rm ID... [--yes]                                delete runs (asks first on a terminal)',
     '',
     ID_HELP,
@@ -43,7 +45,7 @@ export const command: CommandDef = {
     '',
     JSON_SHAPES,
   ].join('\n'),
-  examples: ['gemma-bench runs', 'gemma-bench runs show latest', 'gemma-bench runs export 20261125-1422 --format md --out report.md', 'gemma-bench runs rm 20261125-142233-balanced-3fa2 --yes'],
+  examples: ['gemma-bench runs', 'gemma-bench runs show latest', 'gemma-bench runs export 20261125-1422 --format md --out report.md', 'gemma-bench runs export latest --format html', 'gemma-bench runs rm 20261125-142233-balanced-3fa2 --yes'],
 };
 
 const listDef: CommandDef = {
@@ -65,16 +67,16 @@ const showDef: CommandDef = {
   details: ID_HELP,
 };
 
-const EXPORT_FORMATS = ['json', 'csv', 'md'] as const;
+const EXPORT_FORMATS = ['json', 'csv', 'md', 'html'] as const;
 type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 const exportDef: CommandDef = {
   name: 'runs export',
-  summary: 'export runs as JSON, CSV or Markdown',
-  usage: 'ID... [--format json|csv|md] [--out FILE]',
+  summary: 'export runs as JSON, CSV, Markdown or an HTML report',
+  usage: 'ID... [--format json|csv|md|html] [--out FILE]',
   options: {
-    format: { type: 'string', short: 'f', placeholder: 'json|csv|md', description: 'output format (default: from --out\'s extension, else csv for a sweep, json otherwise)' },
-    out: { type: 'string', short: 'o', placeholder: 'FILE', description: 'write to FILE instead of stdout' },
+    format: { type: 'string', short: 'f', placeholder: 'json|csv|md|html', description: 'output format (default: from --out\'s extension, else csv for a sweep, json otherwise)' },
+    out: { type: 'string', short: 'o', placeholder: 'FILE', description: 'write to FILE instead of stdout (html: instead of the data directory\'s exports/)' },
   },
   details: [
     ID_HELP + ' A group id stands for all runs of that sweep.',
@@ -84,6 +86,9 @@ const exportDef: CommandDef = {
     '  latency_p90_ms, latency_p95_ms, latency_p99_ms (latency = end-to-end), ttft_p50_ms, ttft_p95_ms, tpot_p50_ms,',
     '  itl_p50_ms, throughput_req_s, output_tokens_per_s, tokens_per_s_mean; more follow, new ones only appended.',
     'md: a readable report per run.',
+    'html: one self-contained page with charts, opened from disk with the network off: a run\'s report for one run,',
+    '  a sweep\'s report (with its latency-throughput Pareto frontier) for a group id, a comparison for several runs.',
+    '  Written to --out or to exports/ under the data directory; the path is printed.',
   ].join('\n'),
 };
 
@@ -253,7 +258,7 @@ async function show(argv: readonly string[]): Promise<number> {
 function formatFromOut(out: string | undefined): ExportFormat | undefined {
   if (!out) return undefined;
   const ext = extname(out).toLowerCase();
-  return ext === '.csv' ? 'csv' : ext === '.md' || ext === '.markdown' ? 'md' : ext === '.json' ? 'json' : undefined;
+  return ext === '.csv' ? 'csv' : ext === '.md' || ext === '.markdown' ? 'md' : ext === '.json' ? 'json' : ext === '.html' || ext === '.htm' ? 'html' : undefined;
 }
 
 async function exportRuns(argv: readonly string[]): Promise<number> {
@@ -275,6 +280,10 @@ async function exportRuns(argv: readonly string[]): Promise<number> {
   }
   // A sweep is a table of grid points, so it exports as CSV unless asked otherwise.
   const format: ExportFormat = asked ?? (sweep ? 'csv' : 'json');
+  if (format === 'html') {
+    await writeStdout(`${await writeHtmlReport(runsToHtml(runs), runs, outFile)}\n`);
+    return EXIT_OK;
+  }
   const text =
     format === 'csv' ? runsToCsv(runs) : format === 'md' ? runs.map(runToMarkdown).join('\n---\n\n') : single ? runToJson(runs[0]) : runsToJson(runs);
   if (!outFile) {

@@ -15,6 +15,7 @@ import { runBenchmark } from '../../engine/run-benchmark.js';
 import type { RunFile } from '../../engine/types.js';
 import { runsToCsv } from '../../report/export.js';
 import { fmtMs, NONE, padTable, sig3 } from '../../report/format.js';
+import { renderFrontierScatter, scatterPointsOfRuns } from '../../report/frontier-scatter.js';
 import { ndjsonPresenter, plainPresenter } from '../../report/headless.js';
 import { persistRuns } from '../../store/run-sink.js';
 import { uniqueRunId } from '../../store/run-store.js';
@@ -162,7 +163,8 @@ export async function run(argv: readonly string[]): Promise<number> {
   else {
     process.stdout.write(`\nsweep ${groupId}: ${runs.length} of ${points.length} point(s) saved\n`);
     process.stdout.write(`${sweepTable(plan.keys, runs)}\n`);
-    if (runs.length) process.stdout.write(`CSV written to ${csvPath}\ncompare them: gemma-bench compare ${groupId}\n`);
+    if (runs.length) process.stdout.write(`\n${renderFrontierScatter(scatterPointsOfRuns(runs), { width: Math.min(process.stdout.columns || 80, 100) }).join('\n')}\n\n`);
+    if (runs.length) process.stdout.write(`CSV written to ${csvPath}\ncompare them: gemma-bench compare ${groupId} (--format html: the report with charts)\n`);
   }
   if (controller.signal.aborted) return 130;
   return anyFailed || runs.length < points.length ? EXIT_FAILED : EXIT_OK;
@@ -228,11 +230,12 @@ function numericPoint(p: Record<string, string>): Record<string, number | string
 /** A rate in a column whose header carries the unit. */
 const rate = (v: number | null) => (v === null ? NONE : sig3(v, 2));
 
+/** The sweep's table, one numbered row per saved point (the scatter under it names points by these numbers). */
 export function sweepTable(keys: readonly string[], runs: readonly RunFile[]): string {
-  const head = [...keys, 'completed', 'failed', 'e2e p50', 'e2e p95', 'ttft p50', 'req/s', 'tok/s mean', 'run'];
-  const rows = runs.map((r) => {
+  const head = ['#', ...keys, 'completed', 'failed', 'e2e p50', 'e2e p95', 'ttft p50', 'req/s', 'tok/s mean', 'run'];
+  const rows = runs.map((r, i) => {
     const s = r.summary;
-    return [...keys.map((k) => String(r.group?.point[k] ?? '')), s.completed, s.failed, fmtMs(s.metrics.e2eMs.p50), fmtMs(s.metrics.e2eMs.p95), fmtMs(s.metrics.ttftMs.p50), rate(s.throughputReqS), rate(s.tokensPerSMean), r.id];
+    return [String(i + 1), ...keys.map((k) => String(r.group?.point[k] ?? '')), s.completed, s.failed, fmtMs(s.metrics.e2eMs.p50), fmtMs(s.metrics.e2eMs.p95), fmtMs(s.metrics.ttftMs.p50), rate(s.throughputReqS), rate(s.tokensPerSMean), r.id];
   });
   return padTable([head, ...rows]);
 }

@@ -9,6 +9,7 @@ import { BEST_MARK, columnsThatFit, compareTable } from '../compare-view.js';
 import { localTime } from '../../report/phrases.js';
 import { truncate } from '../cells.js';
 import type { CompareModel } from '../../report/compare.js';
+import { isSweepModel, renderFrontierScatter, scatterPointsOfModel } from '../../report/frontier-scatter.js';
 import { KeyHints } from './KeyHints.js';
 import { useKeys } from '../use-keys.js';
 
@@ -35,7 +36,9 @@ type Props = {
   readonly width?: number;
 };
 
-const FORMAT_KEYS: Readonly<Record<string, ExportFormat>> = { j: 'json', c: 'csv', m: 'md' };
+const FORMAT_KEYS: Readonly<Record<string, ExportFormat>> = { j: 'json', c: 'csv', m: 'md', h: 'html' };
+/** The sweep's scatter is drawn at most this wide, however wide the terminal. */
+const SCATTER_WIDTH_MAX = 100;
 
 export function CompareScreen({ model, title, onExport, onBack, onHelp, isActive = true, width }: Props) {
   const { stdout } = useStdout();
@@ -79,7 +82,7 @@ export function CompareScreen({ model, title, onExport, onBack, onHelp, isActive
   const view = compareTable(model, fit, offset);
   const columns = view.columns.map((c, i) => ({ key: c, align: i === 0 ? ('left' as const) : ('right' as const) }));
   const hints: (readonly [string, string])[] = exporting
-    ? [['j', 'JSON'], ['c', 'CSV'], ['m', 'Markdown'], ['esc', 'cancel']]
+    ? [['j', 'JSON'], ['c', 'CSV'], ['m', 'Markdown'], ['h', 'HTML'], ['esc', 'cancel']]
     : [...(others + 1 > fit ? [['←/→', 'scroll runs'] as const] : []), ['e', 'export'], ['?', 'help'], ['q', 'back']];
   return (
     <Box flexDirection="column">
@@ -91,6 +94,13 @@ export function CompareScreen({ model, title, onExport, onBack, onHelp, isActive
         {BEST_MARK} best in row (lower is better for times, higher for rates) · (±%) change against run 1
         {others + 1 > fit ? ` · showing runs 1 and ${view.shown.slice(1).map((i) => i + 1).join(', ')} of ${others + 1}` : ''}
       </Text>
+      {isSweepModel(model) ? (
+        <Box flexDirection="column" marginTop={1}>
+          {renderFrontierScatter(scatterPointsOfModel(model), { width: Math.min(cols, SCATTER_WIDTH_MAX), height: 7 }).map((line, i) => (
+            <Text key={i}>{line}</Text>
+          ))}
+        </Box>
+      ) : null}
       <Box flexDirection="column" marginTop={1}>
         {model.columns.map((c, i) => (
           <Text key={`${i}:${c.id}`}>
@@ -107,7 +117,7 @@ export function CompareScreen({ model, title, onExport, onBack, onHelp, isActive
           ))}
         </Box>
       ) : null}
-      {exporting === 'ask' ? <Text color="yellow">Export these {model.columns.length} run(s) as: j JSON · c CSV · m Markdown (esc cancels)</Text> : null}
+      {exporting === 'ask' ? <Text color="yellow">Export these {model.columns.length} run(s) as: j JSON · c CSV · m Markdown · h HTML (esc cancels)</Text> : null}
       {exporting === 'busy' ? <Text color="yellow">exporting…</Text> : null}
       {message ? <Text color={message.color}>{truncate(message.text, 200)}</Text> : null}
       <KeyHints hints={hints} />

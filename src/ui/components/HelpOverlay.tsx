@@ -26,14 +26,14 @@ export const HELP_KEYS: Readonly<Record<HelpTopic, readonly (readonly [string, s
     ['↑/↓', 'move'],
     ['space', 'select / unselect (the first selected is the baseline)'],
     ['c / enter', 'compare the selection, or the run or sweep under the cursor'],
-    ['e', 'export the selection (or the run under the cursor) as JSON, CSV or Markdown'],
+    ['e', 'export the selection (or the run under the cursor) as JSON, CSV, Markdown or HTML (a report with charts)'],
     ['d', 'delete the selection (or the run under the cursor), after a confirmation'],
     ['g', 'reload the list'],
     ['q / esc', 'back to the presets'],
   ],
   compare: [
     ['←/→', 'scroll the run columns (the baseline stays)'],
-    ['e', 'export the compared runs'],
+    ['e', 'export the compared runs (HTML: a report with charts; a sweep\'s shows its Pareto frontier)'],
     ['q / esc', 'back to the saved runs'],
   ],
 };

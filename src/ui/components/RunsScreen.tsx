@@ -1,5 +1,5 @@
 // The saved runs: name, date, preset, backend, status and headline numbers; select several and compare them
-// (the first selected is the baseline), export (JSON, CSV, Markdown) or delete them (after a confirmation).
+// (the first selected is the baseline), export (JSON, CSV, Markdown, an HTML report) or delete them (after a confirmation).
 // A sweep is one row that opens as one comparison; unreadable files are rows of their own. I/O via callbacks.
 // What each key does is runs-keys.ts's reducer; the list and the prompts are drawn by RunsList and RunsPrompt.
 import { Box, Text } from 'ink';
@@ -94,7 +94,7 @@ function RunsList({ items, state, isActive }: { readonly items: readonly RunItem
 function RunsPrompt({ state: s, items }: { readonly state: RunsState; readonly items: readonly RunItem[] }) {
   return (
     <>
-      {s.mode.kind === 'export' ? <Text color="yellow">Export {idsOf(exportable(s, items)).length} run(s) as: j JSON · c CSV · m Markdown (esc cancels)</Text> : null}
+      {s.mode.kind === 'export' ? <Text color="yellow">Export {idsOf(exportable(s, items)).length} run(s) as: j JSON · c CSV · m Markdown · h HTML (esc cancels)</Text> : null}
       {s.mode.kind === 'confirm-delete' ? (
         <Text color="red">
           Delete {s.mode.ids.length} run file(s): {truncate(s.mode.ids.join(', '), 70)}? y/n

@@ -164,7 +164,7 @@ test('runs export: bad format or unknown id is a usage error; an unwritable --ou
   const h = await store();
   let r = h.cli(['runs', 'export', A, '--format', 'xml']);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /--format must be one of json, csv, md \(got "xml"\)/);
+  assert.match(r.stderr, /--format must be one of json, csv, md, html \(got "xml"\)/);
   r = h.cli(['runs', 'export']);
   assert.equal(r.code, 2);
   r = h.cli(['runs', 'export', 'nope', '--format', 'csv']);
