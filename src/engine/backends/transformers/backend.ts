@@ -15,6 +15,7 @@ import { defaultPixelDir } from './preprocess-client.js';
 import type { ProbeMessage, ReadyMessage } from './protocol.js';
 import { probePython, resolvePython, WORKER_SCRIPT, workerArgs, type Attention, type Dtype, type KvCache, type ModelSize, type PreprocessMode, type WorkerConfig } from './python.js';
 import { formatDeviceMap, startWorkerReplica, type StartedReplica } from './replica.js';
+import { DEFAULT_WORKER_TIMEOUT_S } from './timeouts.js';
 import { assignGpuGroups, formatGpuList, parseCudaVisibleDevices, resolveReplicaCount, resolveVisibleGpus, TopologyError, type VisibleGpus } from './topology.js';
 
 export const MODEL_SIZES: readonly ModelSize[] = ['4b', '12b', '27b'];
@@ -56,6 +57,9 @@ export interface TransformersBackendOptions {
   readonly extraWorkerArgs?: readonly string[];
   readonly probeTimeoutMs?: number;
   readonly closeGraceMs?: number;
+  /** --worker-timeout: seconds a worker may take to load (warm-up and compilation included), and per 256 new tokens
+   *  of a micro-batch; a worker past its limit is killed and its batch fails. 0: no limit. Default 1800. */
+  readonly workerTimeoutS?: number;
 }
 
 export class TransformersBackend implements Backend {
@@ -102,6 +106,7 @@ export class TransformersBackend implements Backend {
       preprocess: c.preprocess,
       processor: c.processor,
       python: this.python,
+      workerTimeoutS: this.opts.workerTimeoutS ?? DEFAULT_WORKER_TIMEOUT_S,
       parameters: r?.model.parameters ?? (random ? PUBLISHED_PARAMETERS[c.modelSize!] : null),
     };
     if (r) {
@@ -173,6 +178,7 @@ export class TransformersBackend implements Backend {
           log,
           ...(s.signal ? { signal: s.signal } : {}),
           ...(this.opts.closeGraceMs !== undefined ? { closeGraceMs: this.opts.closeGraceMs } : {}),
+          ...(this.opts.workerTimeoutS !== undefined ? { workerTimeoutS: this.opts.workerTimeoutS } : {}),
         }),
       ),
     );
