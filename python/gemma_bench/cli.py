@@ -59,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fake-load-ms", type=float, default=0.0, help=argparse.SUPPRESS)
     p.add_argument("--fake-oom-batches", default="", help=argparse.SUPPRESS)
     p.add_argument("--fake-exit-batch", type=int, default=0, help=argparse.SUPPRESS)
+    p.add_argument("--fake-peak-mib", type=float, default=0.0, help=argparse.SUPPRESS)
     return p
 
 

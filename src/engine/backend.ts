@@ -6,7 +6,7 @@ import type { Field } from '../config/fields.js';
 import type { EngineKnobs } from '../config/preset-schema.js';
 import type { PreprocessSettings } from '../panscan/preprocess.js';
 import type { RemoteTargets } from '../telemetry/telemetry.js';
-import type { ModelDescription } from './types.js';
+import type { GpuPeakMemory, ModelDescription } from './types.js';
 
 export interface InferRequest {
   readonly id: number;
@@ -39,6 +39,8 @@ export interface InferResult {
   /** nowMs() at which each output token was available. */
   readonly tokenTimes: readonly number[];
   readonly tokenIds: readonly number[];
+  /** Peak GPU memory over the micro-batch, per GPU of the replica, where the backend measures it. */
+  readonly peakMemory?: readonly GpuPeakMemory[];
 }
 
 /**

@@ -3,7 +3,7 @@
 import { LATENCY_METRICS, type MetricSummary, type RunFile } from '../engine/types.js';
 import { fmtDuration, sig3 } from './format.js';
 import { cropsMean, METRIC_LABELS, modelLabel, pointLabel, RANDOM_WEIGHTS_LABEL, runDurationS } from './describe.js';
-import { loadText, panScanText } from './phrases.js';
+import { loadText, panScanText, PEAK_MEMORY_EXPLAINED } from './phrases.js';
 
 // ---------------------------------------------------------------------------------------------------- JSON
 
@@ -209,6 +209,13 @@ export function mdPerReplica(run: RunFile): string[] {
   return ['## Per replica', '', ...mdTable(header, rows, 2), ''];
 }
 
+/** ## Peak GPU memory: per replica and GPU, where the backend measured it (transformers); nothing otherwise. */
+export function mdPeakMemory(run: RunFile): string[] {
+  const rows = run.summary.perReplica.flatMap((r) => (r.peakMemory ?? []).map((p) => [r.replica, /^\d+$/.test(p.gpu) ? `GPU ${p.gpu}` : p.gpu, (p.allocatedMiB / 1024).toFixed(2), p.reservedMiB === null ? null : (p.reservedMiB / 1024).toFixed(2)]));
+  if (!rows.length) return [];
+  return ['## Peak GPU memory', '', `Per replica and GPU: ${PEAK_MEMORY_EXPLAINED}.`, '', ...mdTable(['Replica', 'GPU', 'Allocated (GiB)', 'Reserved (GiB)'], rows, 2), ''];
+}
+
 /** Failed measured requests listed in the notes at most (the JSON export has them all). */
 export const MD_FAILED_SHOWN_MAX = 10;
 
@@ -238,7 +245,7 @@ export function mdEnvironment(run: RunFile): string[] {
 }
 
 /** The report's sections, in order; each returns its lines (an empty list leaves the section out). */
-export const MARKDOWN_SECTIONS: readonly ((run: RunFile) => string[])[] = [mdHeader, mdSettings, mdWorkload, mdSummary, mdPerReplica, mdNotes, mdEnvironment];
+export const MARKDOWN_SECTIONS: readonly ((run: RunFile) => string[])[] = [mdHeader, mdSettings, mdWorkload, mdSummary, mdPerReplica, mdPeakMemory, mdNotes, mdEnvironment];
 
 /** A readable report of one run: what was run, on what, the latency table, per replica, notes. */
 export function runToMarkdown(run: RunFile): string {

@@ -12,7 +12,7 @@ import { runsToCsv, runsToJson, runToJson, runToMarkdown } from '../../report/ex
 import { describeSlo, goodput, parseGoodputSpec, type GoodputSlo } from '../../report/goodput.js';
 import { listRuns, removeRun, resolveRunOrGroup, resolveTarget, StoreError, type RunListEntry } from '../../store/run-store.js';
 import { fmtCount, fmtDuration, fmtMs, fmtRate, padTable, sig3 } from '../../report/format.js';
-import { loadText, localTime, panScanText } from '../../report/phrases.js';
+import { loadText, localTime, panScanText, PEAK_MEMORY_EXPLAINED, peakMemoryLines } from '../../report/phrases.js';
 
 const JSON_SHAPES = `JSON output (--json), stable:
   runs list --json   {"runsDir": string, "runs": [entry...]}, newest first; an entry is either
@@ -208,6 +208,8 @@ export function renderRunText(run: RunFile, slo?: GoodputSlo): string {
     ]);
     out.push(padTable([rh, ...rr], { align: ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'left'] }), '');
   }
+  const peaks = peakMemoryLines(s.perReplica);
+  if (peaks.length) out.push(`Peak GPU memory (${PEAK_MEMORY_EXPLAINED}):`, ...peaks.map((l) => `  ${l}`), '');
   const failed = run.requests.filter((r) => r.status === 'failed' && !r.warmup);
   if (run.notes.length || failed.length) {
     out.push('Notes:');

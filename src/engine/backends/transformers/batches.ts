@@ -53,6 +53,7 @@ export function toInferResult(req: InferRequest, r: WorkerRequestResult | undefi
     startedAt: ts ? ts.startedAt : base,
     tokenTimes: r.tokenMs.map((ms) => base + ms),
     tokenIds: r.tokenIds,
+    ...(msg.peakMemory ? { peakMemory: msg.peakMemory.map((p) => ({ gpu: p.gpu ?? `cuda:${p.ordinal}`, allocatedMiB: p.allocatedMiB, reservedMiB: p.reservedMiB })) } : {}),
   };
 }
 
