@@ -75,6 +75,12 @@ export interface Replica {
 
 export type LogFn = (level: 'info' | 'warn' | 'error', message: string) => void;
 
+/** The shape of a run's replicas (replicas "auto" already resolved). */
+export interface BackendTopology {
+  readonly replicas: number;
+  readonly gpusPerReplica: number;
+}
+
 export interface BackendStartOptions {
   readonly replicas: number;
   readonly gpusPerReplica: number;
@@ -94,6 +100,12 @@ export interface Backend {
    * GPUs / gpusPerReplica for transformers). Checked before anything loads: a topology that does not fit throws.
    */
   resolveReplicas(gpusPerReplica: number, replicas: number | 'auto', signal?: AbortSignal): Promise<number>;
+  /**
+   * Checks, before anything is emitted or loaded, what start() will need (an interpreter and its packages, an
+   * execution provider, enough GPUs for the topology). A problem the user must fix throws an error with
+   * `stage: "configuration"` (or a ConfigError): exit code 2, one message, no run. Optional; start() may repeat it.
+   */
+  preflight?(topology: BackendTopology, signal?: AbortSignal): Promise<void>;
   /** Starts every replica (in parallel where possible) and resolves when all are ready. */
   start(opts: BackendStartOptions): Promise<Replica[]>;
   /**

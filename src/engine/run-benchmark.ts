@@ -38,11 +38,15 @@ export interface RunHandles {
 }
 
 /**
- * Runs the specification. The replica count ("auto" resolved by the backend) is settled before the first event,
- * so a topology that cannot run throws from the first next() and nothing is emitted.
+ * Runs the specification. The replica count ("auto" resolved by the backend) and the backend's preflight are settled
+ * before the first event, so a topology or an environment that cannot run throws from the first next() and nothing
+ * is emitted.
  */
 export async function* runBenchmark(spec: RunSpec, h: RunHandles): AsyncGenerator<EngineEvent> {
   const replicas = h.replicas ? h.replicas.length : await h.backend.resolveReplicas(spec.topology.gpusPerReplica, spec.topology.replicas, h.signal);
+  // What the backend needs (packages, an execution provider, GPUs for the topology) is checked before the first event,
+  // so a configuration the user must fix is one message and exit code 2, not a failed run.
+  if (!h.replicas) await h.backend.preflight?.({ replicas, gpusPerReplica: spec.topology.gpusPerReplica }, h.signal);
   const ch = new Channel<EngineEvent>();
   void execute(spec, runSettings(spec, replicas), h, (e) => ch.push(e)).finally(() => ch.close());
   yield* ch.drain();

@@ -7,7 +7,7 @@ import 'sharp'; // sharp must be loaded on the main thread before the preprocess
 import { existsSync, statSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { resolve } from 'node:path';
-import type { Backend, BackendStartOptions, LogFn, Replica } from '../../backend.js';
+import type { Backend, BackendStartOptions, BackendTopology, LogFn, Replica } from '../../backend.js';
 import { probeNvidiaSmi, type NvidiaSmiProbeResult } from '../../../telemetry/gpu-probe.js';
 import type { ModelDescription } from '../../types.js';
 import { TransformersBackendError } from './errors.js';
@@ -148,18 +148,28 @@ export class TransformersBackend implements Backend {
     }
   }
 
-  async start(s: BackendStartOptions): Promise<Replica[]> {
-    const log = s.log;
-    // 1. Before anything loads: the interpreter and its packages, then the GPUs against the topology.
-    const probe = await this.probe(s.signal);
-    const visible = await this.visibleGpus(s.signal);
-    let groups;
+  /** Before anything loads (and before a run emits anything): the interpreter and its packages, then the GPUs against
+   *  the topology. Every problem is a configuration error (exit 2). The probe is cached for start(). */
+  async preflight(t: BackendTopology, signal?: AbortSignal): Promise<void> {
+    await this.groups(t, signal);
+  }
+
+  private async groups(t: BackendTopology, signal?: AbortSignal) {
+    await this.probe(signal);
+    const visible = await this.visibleGpus(signal);
     try {
-      groups = assignGpuGroups(visible, s.gpusPerReplica, s.replicas);
+      return assignGpuGroups(visible, t.gpusPerReplica, t.replicas);
     } catch (err) {
       if (err instanceof TopologyError) throw new TransformersBackendError(err.message);
       throw err;
     }
+  }
+
+  async start(s: BackendStartOptions): Promise<Replica[]> {
+    const log = s.log;
+    // 1. Before anything loads: the interpreter and its packages, then the GPUs against the topology.
+    const groups = await this.groups(s, s.signal);
+    const probe = this.probed!;
     log('info', `transformers backend: ${probe.python.executable} (Python ${probe.python.version}, torch ${probe.packages.torch ?? '?'}, transformers ${probe.packages.transformers ?? '?'}); ${s.replicas} replica${s.replicas === 1 ? '' : 's'} x ${s.gpusPerReplica} GPU${s.gpusPerReplica === 1 ? '' : 's'}: ${groups.map((g, i) => `replica ${i} on GPU ${g.ids.join(',')}`).join('; ')}`);
 
     // 2. Every replica loads in parallel; if one fails the others are stopped and its reason is the error.
