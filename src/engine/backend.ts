@@ -6,6 +6,7 @@ import type { Field } from '../config/fields.js';
 import type { EngineKnobs } from '../config/preset-schema.js';
 import type { PreprocessSettings } from '../panscan/preprocess.js';
 import type { RemoteTargets } from '../telemetry/telemetry.js';
+import type { ModelCostInfo } from './roofline.js';
 import type { GpuPeakMemory, ModelDescription } from './types.js';
 
 export interface InferRequest {
@@ -95,6 +96,11 @@ export interface Backend {
   readonly telemetry: 'gpu' | 'cpu';
   /** Known once the model is resolved; start() may refine details (device map, dtype...). */
   model(): ModelDescription;
+  /**
+   * The model's architecture and weight size for the run's roofline (src/engine/roofline.ts), or null when it is not
+   * a known Gemma 3 architecture. Optional: without it the roofline says the model's cost is unknown.
+   */
+  costModel?(): ModelCostInfo | null;
   /**
    * The replica count for a topology: a number stays as it is; "auto" becomes what the backend can run (visible
    * GPUs / gpusPerReplica for transformers). Checked before anything loads: a topology that does not fit throws.

@@ -3,6 +3,7 @@
 import type { Preset } from '../config/preset-schema.js';
 import type { CropBox } from '../panscan/types.js';
 import type { RunTelemetry } from '../telemetry/types.js';
+import type { RunRoofline } from './roofline.js';
 
 export type RequestStatus = 'ok' | 'failed' | 'cancelled';
 
@@ -128,6 +129,11 @@ export interface RunSummary {
   readonly perReplica: readonly ReplicaSummary[];
   /** Absent in runs saved before the check existed. */
   readonly promptTokenParity?: PromptTokenParity;
+  /**
+   * How close the TTFT and TPOT medians came to the hardware's floor (src/engine/roofline.ts), set at the end of a run;
+   * `unknown` says why there is no floor (CPU run, unknown GPU or model). Absent in runs saved before it existed.
+   */
+  readonly roofline?: RunRoofline;
 }
 
 export interface WorkloadImage {

@@ -4,6 +4,7 @@ import { LATENCY_METRICS, type MetricSummary, type RunFile } from '../engine/typ
 import { fmtDuration, sig3 } from './format.js';
 import { cropsMean, METRIC_LABELS, modelLabel, pointLabel, RANDOM_WEIGHTS_LABEL, runDurationS } from './describe.js';
 import { loadText, panScanText, PEAK_MEMORY_EXPLAINED } from './phrases.js';
+import { rooflineDetails } from './roofline.js';
 
 // ---------------------------------------------------------------------------------------------------- JSON
 
@@ -183,6 +184,7 @@ export function mdSummary(run: RunFile): string[] {
     `- Measured wall time: ${fmtDuration(s.measuredWallS)}`,
     `- Throughput: ${rateCell(s.throughputReqS) ?? '-'} req/s, ${rateCell(s.outputTokensPerS) ?? '-'} output tok/s, ${rateCell(s.promptTokensPerS) ?? '-'} prompt tok/s`,
     `- Per-request output rate (mean): ${rateCell(s.tokensPerSMean) ?? '-'} tok/s`,
+    ...rooflineDetails(s.roofline).map((l, i) => (i === 0 ? `- Roofline (% of the hardware's floor): ${l}` : `  - ${l}`)),
     '',
     ...mdTable(['Metric (ms)', 'count', 'p50', 'p90', 'p95', 'p99', 'mean', 'min', 'max'], LATENCY_METRICS.map((m) => metricRow(METRIC_LABELS[m], s.metrics[m]))),
     '',

@@ -43,6 +43,8 @@ export const RunSummarySchema = z.looseObject({
   metrics: z.looseObject(metricsShape),
   cropsHistogram: z.record(z.string(), count),
   perReplica: z.array(ReplicaSummarySchema),
+  /** Optional: runs saved before the roofline existed have none. */
+  roofline: z.looseObject({ unknown: z.string().nullable(), ttftPctOfFloor: nnum, tpotPctOfFloor: nnum }).optional(),
 });
 
 export const RequestRecordSchema = z.looseObject({

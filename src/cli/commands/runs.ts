@@ -13,6 +13,7 @@ import { describeSlo, goodput, parseGoodputSpec, type GoodputSlo } from '../../r
 import { listRuns, removeRun, resolveRunOrGroup, resolveTarget, StoreError, type RunListEntry } from '../../store/run-store.js';
 import { fmtCount, fmtDuration, fmtMs, fmtRate, padTable, sig3 } from '../../report/format.js';
 import { loadText, localTime, panScanText, PEAK_MEMORY_EXPLAINED, peakMemoryLines } from '../../report/phrases.js';
+import { rooflineDetails } from '../../report/roofline.js';
 
 const JSON_SHAPES = `JSON output (--json), stable:
   runs list --json   {"runsDir": string, "runs": [entry...]}, newest first; an entry is either
@@ -184,6 +185,7 @@ export function renderRunText(run: RunFile, slo?: GoodputSlo): string {
     `Requests:  ${s.completed} completed, ${s.failed} failed, ${s.cancelled} cancelled, ${s.warmup} warmup (excluded)`,
     `Rates:     ${fmtRate(s.throughputReqS, 'req/s')}, ${fmtRate(s.outputTokensPerS, 'output tok/s')}, ${fmtRate(s.tokensPerSMean, 'tok/s per request (mean)')} over ${fmtDuration(s.measuredWallS)} measured`,
     ...(slo ? [goodputLine(run, slo)] : []),
+    ...rooflineDetails(s.roofline).map((l, i) => (i === 0 ? `Roofline:  ${l}` : `           ${l}`)),
     `Crops:     ${Object.entries(s.cropsHistogram).map(([k, n]) => `${k}: ${n}`).join(', ') || '-'} (mean ${cropsMean(s) === null ? '-' : sig3(cropsMean(s)!, 2)})`,
     '',
   );

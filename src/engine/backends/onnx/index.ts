@@ -5,7 +5,9 @@
 // (preflight): the execution provider must be installed, one GPU per replica, and replica r runs on the r-th GPU
 // CUDA_VISIBLE_DEVICES leaves, with CUDA_DEVICE_ORDER=PCI_BUS_ID so that is nvidia-smi's GPU the telemetry shows.
 import 'sharp'; // sharp must be loaded on the main thread before any worker thread that uses it starts
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { checkModelLayout } from '../../../model/layout.js';
 import { probeNvidiaSmi, type NvidiaSmiProbeResult } from '../../../telemetry/gpu-probe.js';
@@ -13,6 +15,7 @@ import type { Backend, BackendStartOptions, BackendTopology, InferHooks, InferRe
 import { formatGpuList, parseCudaVisibleDevices, PCI_BUS_ID, TopologyError, visibleFromNvidiaSmi, type VisibleGpus } from '../../gpu-env.js';
 import { CUDA_EP_INSTALL, cudaProviderMissingMessage, onnxProviders, type OnnxProviders } from './providers.js';
 import type { ModelDescription } from '../../types.js';
+import { gemma3ArchFromConfig, type ModelCostInfo } from '../../roofline.js';
 import { resolveOnnxModel, type ResolvedOnnxModel } from './model-dir.js';
 import type { MainToWorker, WorkerToMain } from './protocol.js';
 
@@ -99,6 +102,20 @@ export class OnnxBackend implements Backend {
   /** "auto" is one replica: the CPU's threads are split across replicas, so more of them add no throughput. */
   async resolveReplicas(_gpusPerReplica: number, replicas: number | 'auto'): Promise<number> {
     return replicas === 'auto' ? 1 : replicas;
+  }
+
+  /** The architecture from the export's config.json; bytes per weight from the graph variant (fp32 when none). */
+  costModel(): ModelCostInfo | null {
+    let arch = null;
+    try {
+      arch = gemma3ArchFromConfig(JSON.parse(readFileSync(join(this.resolved.dir, 'config.json'), 'utf8')));
+    } catch {
+      return null;
+    }
+    if (!arch) return null;
+    const v = (this.opts.variant ?? '').replace(/^_/, '').toLowerCase();
+    const bytesPerParam = v === '' ? 4 : v === 'fp16' ? 2 : /^(q4|q4f16|bnb4)$/.test(v) ? 0.5 : /^(int8|uint8|quantized)$/.test(v) ? 1 : null;
+    return bytesPerParam === null ? null : { name: this.resolved.description.name, arch, bytesPerParam };
   }
 
   model(): ModelDescription {

@@ -4,12 +4,13 @@
 // (interpreter, packages, GPU count against the topology), starting the replicas in parallel, and the model
 // description the run file records. Process plumbing is in replica.ts, the wire format in protocol.ts.
 import 'sharp'; // sharp must be loaded on the main thread before the preprocessing threads that use it start
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { endianness } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Backend, BackendStartOptions, BackendTopology, LogFn, Replica } from '../../backend.js';
 import { probeNvidiaSmi, type NvidiaSmiProbeResult } from '../../../telemetry/gpu-probe.js';
 import type { ModelDescription } from '../../types.js';
+import { GEMMA3_TEXT, gemma3ArchFromConfig, gemma3SizeFromName, type Gemma3TextArch, type ModelCostInfo } from '../../roofline.js';
 import { TransformersBackendError } from './errors.js';
 import { defaultPixelDir } from './preprocess-client.js';
 import type { ProbeMessage, ReadyMessage } from './protocol.js';
@@ -135,6 +136,31 @@ export class TransformersBackend implements Backend {
       randomWeights: random,
       details,
     };
+  }
+
+  /** The architecture for the roofline: the published one for random weights, a local directory's config.json, or
+   *  the size a Hub id names (google/gemma-3-27b-it). Weights of 2 bytes in bf16/fp16, 4 in fp32. */
+  costModel(): ModelCostInfo | null {
+    const c = this.config;
+    let arch: Gemma3TextArch | null = null;
+    let name: string;
+    if (c.weights === 'random') {
+      arch = GEMMA3_TEXT[c.modelSize!];
+      name = `gemma-3-${c.modelSize}`;
+    } else {
+      name = c.model!;
+      const cfg = join(c.model!, 'config.json');
+      if (existsSync(cfg)) {
+        try {
+          arch = gemma3ArchFromConfig(JSON.parse(readFileSync(cfg, 'utf8')));
+        } catch {
+          arch = null;
+        }
+      }
+      const size = gemma3SizeFromName(c.model!);
+      if (!arch && size) arch = GEMMA3_TEXT[size];
+    }
+    return arch ? { name, arch, bytesPerParam: c.dtype === 'fp32' ? 4 : 2, pipelineSharded: true } : null;
   }
 
   /** Turns `replicas: "auto"` into a count (visible GPUs / gpusPerReplica), with the same detection start() uses. */
