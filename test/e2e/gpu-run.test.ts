@@ -75,7 +75,7 @@ test('a synthesized 27B run on 2 H100s: telemetry, peak memory and the roofline 
 
   const show = cli(['runs', 'show', run.id]);
   assert.equal(show.code, 0, show.stderr);
-  assert.match(show.stdout, /^Roofline: +TTFT [\d.]+% of the floor \([\d.]+ ms of [\d.]+ ms\), TPOT [\d.]+% of the floor \([\d.]+ ms of [\d.]+ ms\) on H100 SXM x2 \(989 TFLOP\/s BF16, 3\.35 TB\/s each\)$/m);
+  assert.match(show.stdout, /^Roofline: +TTFT [\d.]+% of the floor \([\d.]+ m?s of [\d.]+ m?s\), TPOT [\d.]+% of the floor \([\d.]+ m?s of [\d.]+ m?s\) on H100 SXM x2 \(989 TFLOP\/s BF16, 3\.35 TB\/s each\)$/m);
   assert.match(show.stdout, /peak table entry H100 SXM: NVIDIA H100 Tensor Core GPU datasheet/);
   assert.match(show.stdout, /^ {2}replica 0: GPU 0 29\.2 GiB \(reserved 32\.0\), GPU 1 25\.4 GiB \(reserved 27\.0\)$/m);
   const md = cli(['runs', 'export', run.id, '--format', 'md']);
