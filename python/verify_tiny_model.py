@@ -26,7 +26,14 @@ Prints each max abs diff and exits 1 if any compared quantity exceeds --toleranc
 import argparse
 import json
 import os
+import re
 import sys
+
+
+def dtype_keyword(transformers_version):
+    """from_pretrained's precision argument: `dtype` since transformers 4.56, which deprecated `torch_dtype`."""
+    nums = [int(x) for x in re.findall(r"\d+", transformers_version.split("+")[0])[:2]]
+    return "dtype" if tuple(nums) >= (4, 56) else "torch_dtype"
 
 import numpy as np
 
@@ -115,7 +122,8 @@ def main():
     print(f"transformers {transformers.__version__}, torch {torch.__version__}, device {args.device}")
     print(f"model: {cfg.get('gemma_bench', {}).get('label', args.model_dir)}")
 
-    model = Gemma3ForConditionalGeneration.from_pretrained(args.model_dir, torch_dtype=torch.float32, attn_implementation="eager")
+    model = Gemma3ForConditionalGeneration.from_pretrained(args.model_dir, attn_implementation="eager",
+                                                           **{dtype_keyword(transformers.__version__): torch.float32})
     model = model.to(args.device).eval()
     failures = []
 

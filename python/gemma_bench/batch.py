@@ -1,7 +1,7 @@
 """One micro-batch, engine-independent: a request's pixels and prompt become a Prepared item (--preprocess ts reads
 the float32 file gemma-bench wrote and deletes it), the engine generates, and the results become one `result`
-message. A bad input fails its own request; a CUDA OOM fails the batch; any other CUDA error is reported as broken
-(the caller exits)."""
+message (with each GPU's peak memory over the batch, where the engine measured it). A bad input fails its own
+request; a CUDA OOM fails the batch; any other CUDA error is reported as broken (the caller exits)."""
 from __future__ import annotations
 
 import os
@@ -40,6 +40,8 @@ class GenOut:
     start_ms: float
     vision_ms: Optional[float]
     notes: List[str] = field(default_factory=list)
+    # Each GPU's peak memory over the batch (engines/memory.py read_peaks); None where the engine cannot see it.
+    peak_memory: Optional[List[Dict[str, Any]]] = None
 
 
 def load_pixel_file(path: str, shape: Sequence[int]) -> Any:
@@ -126,11 +128,13 @@ def handle_batch(engine: "Engine", msg: Dict[str, Any], preprocess: str) -> Tupl
     oom = False
     broken = False
     notes: List[str] = []
+    peak_memory: Optional[List[Dict[str, Any]]] = None
     if prepared:
         max_new = max(p.max_new for p in prepared)
         try:
             g = engine.generate(prepared, max_new, p0)
             notes += g.notes
+            peak_memory = g.peak_memory
             for i, p in enumerate(prepared):
                 results[p.id] = ok_result(p, g, i)
         except Exception as e:
@@ -149,4 +153,6 @@ def handle_batch(engine: "Engine", msg: Dict[str, Any], preprocess: str) -> Tupl
         "results": [results.get(r.get("id")) or failed_result(r.get("id"), "no result") for r in reqs],
         "batchError": batch_error, "oom": oom, "notes": notes,
     }
+    if peak_memory is not None:
+        out["peakMemory"] = peak_memory
     return out, broken

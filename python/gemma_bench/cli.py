@@ -59,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fake-load-ms", type=float, default=0.0, help=argparse.SUPPRESS)
     p.add_argument("--fake-oom-batches", default="", help=argparse.SUPPRESS)
     p.add_argument("--fake-exit-batch", type=int, default=0, help=argparse.SUPPRESS)
+    p.add_argument("--fake-peak-mib", type=float, default=0.0, help=argparse.SUPPRESS)
     return p
 
 
@@ -117,15 +118,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     problems = validate_args(a)
     if problems:
         return fail(WorkerFatal("bad-args", "; ".join(problems), EXIT_USAGE))
-    if a.engine != "fake":
-        dep = dependency_problem(a)
-        if dep is not None:
-            return fail(dep)
     if a.probe:
+        # The probe reports what is missing among its problems (with the pip command) rather than failing, so
+        # `gemma-bench doctor` gets every version that is there; the backend refuses to start on any problem.
         from .probe import probe
 
         out.send(probe(a))
         return EXIT_OK
+    if a.engine != "fake":
+        dep = dependency_problem(a)
+        if dep is not None:
+            return fail(dep)
     if protocol_mode:
         # The parent owns our lifetime (shutdown message, stdin EOF, SIGTERM): Ctrl-C in its terminal, which reaches
         # the whole process group, must not kill a replica mid-batch.

@@ -15,6 +15,7 @@ REQUIRED_PACKAGES: Tuple[str, ...] = ("torch", "transformers", "accelerate")
 PIP_INSTALL = "pip install torch transformers accelerate"
 FLASH_ATTN_INSTALL = "pip install flash-attn --no-build-isolation"
 PILLOW_INSTALL = "pip install pillow"
+NUMPY_INSTALL = "pip install numpy"
 # Gemma 3 arrived in 4.50; the worker was written against the 4.56+ API (dtype=, layered caches) and v5.
 TRANSFORMERS_MIN = (4, 50)
 TRANSFORMERS_TESTED_MIN = (4, 56)
@@ -44,6 +45,10 @@ def dependency_problem(a: argparse.Namespace) -> Optional[WorkerFatal]:
     missing = missing_packages()
     if missing:
         return WorkerFatal("missing-deps", missing_deps_message(missing, sys.executable), EXIT_MISSING_DEPS)
+    if not package_available("numpy"):
+        # torch does not require numpy, but the worker reads pixel files and builds its warm-up input with it.
+        return WorkerFatal("missing-deps", f"the transformers worker needs numpy, which is not installed in "
+                           f"{sys.executable}. Install it with: {NUMPY_INSTALL}", EXIT_MISSING_DEPS)
     if a.attention == "flash_attention_2" and not package_available("flash_attn"):
         return WorkerFatal("missing-deps", f"--attention flash_attention_2 was asked for, but flash-attn is not installed "
                            f"in {sys.executable}. Install it with: {FLASH_ATTN_INSTALL} (needs a CUDA toolchain), "

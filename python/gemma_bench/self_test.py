@@ -37,7 +37,7 @@ def self_test(engine: Engine, out: ProtocolOut, a: argparse.Namespace) -> int:
             say(f"self-test FAILED: {r['error']}")
             out.send({"type": "self-test", "ok": False, "error": r["error"]})
             return 1
-        s = pass_summary(attempt, a, r, result["notes"])
+        s = pass_summary(attempt, a, r, result["notes"], result.get("peakMemory"))
         summaries.append(s)
         print_pass(s)
     out.send({"type": "self-test", "ok": True, "ready": ready, "passes": summaries})
@@ -80,7 +80,8 @@ def self_test_requests(a: argparse.Namespace, rng: Any) -> List[Dict[str, Any]]:
     return reqs
 
 
-def pass_summary(attempt: str, a: argparse.Namespace, r: Dict[str, Any], notes: List[str]) -> Dict[str, Any]:
+def pass_summary(attempt: str, a: argparse.Namespace, r: Dict[str, Any], notes: List[str],
+                 peak_memory: Optional[List[Dict[str, Any]]] = None) -> Dict[str, Any]:
     tm = r["tokenMs"]
     gaps = [b - x for x, b in zip(tm, tm[1:])]
     return {"attempt": attempt, "batch": a.self_test_batch, "crops": r["crops"], "promptTokens": r["promptTokens"],
@@ -88,7 +89,7 @@ def pass_summary(attempt: str, a: argparse.Namespace, r: Dict[str, Any], notes: 
             "ttftMs": tm[0] if tm else None, "itlMeanMs": sum(gaps) / len(gaps) if gaps else None,
             "itlP50Ms": percentile(gaps, 0.5), "itlP90Ms": percentile(gaps, 0.9), "e2eMs": tm[-1] if tm else None,
             "decodeTokS": (len(gaps) * a.self_test_batch) / ((tm[-1] - tm[0]) / 1000) if len(tm) > 1 else None,
-            "notes": notes}
+            "peakMemory": peak_memory, "notes": notes}
 
 
 def print_pass(s: Dict[str, Any]) -> None:
@@ -99,6 +100,10 @@ def print_pass(s: Dict[str, Any]) -> None:
         f"{s['outputTokens']} output tokens | preprocess {f(s['preprocessMs'])} ms, vision {f(s['visionMs'])} ms, "
         f"TTFT {f(s['ttftMs'])} ms, ITL mean {f(s['itlMeanMs'])} / p50 {f(s['itlP50Ms'])} / p90 "
         f"{f(s['itlP90Ms'])} ms, e2e {f(s['e2eMs'])} ms, decode {f(s['decodeTokS'])} tok/s")
+    for g in s.get("peakMemory") or []:
+        reserved = "n/a" if g.get("reservedMiB") is None else f"{g['reservedMiB'] / 1024:.2f} GiB"
+        say(f"  peak memory cuda:{g['ordinal']} (GPU {g['gpu']}): {g['allocatedMiB'] / 1024:.2f} GiB allocated, "
+            f"{reserved} reserved")
     for n in s["notes"]:
         say(f"  note: {n}")
 

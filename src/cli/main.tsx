@@ -18,6 +18,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   runs: () => import('./commands/runs.js'),
   compare: () => import('./commands/compare.js'),
   serve: () => import('./commands/serve.js'),
+  doctor: () => import('./commands/doctor.js'),
 };
 
 /** Errors that mean "fix your command or configuration" (exit 2) rather than "the run failed" (exit 1). */

@@ -2,7 +2,7 @@
 // final RunSummary come from the same code over the same streaming histograms, so the percentiles a user watches
 // are the ones that get saved. Pure: no clock, no I/O; times come from the records, "now" from the caller.
 import { LatencyStats } from './stats.js';
-import { LATENCY_METRICS, type LatencyMetric, type MetricSummary, type PromptTokenParity, type ReplicaSummary, type RequestRecord, type RunSummary } from './types.js';
+import { LATENCY_METRICS, type GpuPeakMemory, type LatencyMetric, type MetricSummary, type PromptTokenParity, type ReplicaSummary, type RequestRecord, type RunSummary } from './types.js';
 
 /** How many recent errors a snapshot carries. */
 export const RECENT_ERRORS_MAX = 5;
@@ -51,6 +51,8 @@ interface ReplicaState {
   died: string | null;
   readonly e2e: LatencyStats;
   readonly ttft: LatencyStats;
+  /** Highest peak memory per GPU (in the order the backend first named them). */
+  readonly peaks: Map<string, { allocatedMiB: number; reservedMiB: number | null }>;
 }
 
 export class RunAccumulator {
@@ -136,6 +138,7 @@ export class RunAccumulator {
       rep.outputTokens += rec.outputTokens;
       if (rec.e2eMs !== null) rep.e2e.record(rec.e2eMs);
       if (rec.ttftMs !== null) rep.ttft.record(rec.ttftMs);
+      for (const p of rec.peakMemory ?? []) foldPeak(rep.peaks, p);
     }
   }
 
@@ -188,6 +191,7 @@ export class RunAccumulator {
         e2eMs: r.e2e.summary(),
         ttftMs: r.ttft.summary(),
         died: r.died,
+        ...(r.peaks.size > 0 ? { peakMemory: [...r.peaks].map(([gpu, p]): GpuPeakMemory => ({ gpu, ...p })) } : {}),
       }));
     const core: RunSummary = {
       completed: this.completed,
@@ -211,11 +215,22 @@ export class RunAccumulator {
   private replica(replica: number): ReplicaState {
     let r = this.replicas.get(replica);
     if (!r) {
-      r = { replica, devices: [], completed: 0, failed: 0, outputTokens: 0, died: null, e2e: new LatencyStats(), ttft: new LatencyStats() };
+      r = { replica, devices: [], completed: 0, failed: 0, outputTokens: 0, died: null, e2e: new LatencyStats(), ttft: new LatencyStats(), peaks: new Map() };
       this.replicas.set(replica, r);
     }
     return r;
   }
+}
+
+/** Keeps the higher of a GPU's peaks (allocated and reserved each on its own). */
+function foldPeak(peaks: Map<string, { allocatedMiB: number; reservedMiB: number | null }>, p: GpuPeakMemory): void {
+  const had = peaks.get(p.gpu);
+  if (!had) {
+    peaks.set(p.gpu, { allocatedMiB: p.allocatedMiB, reservedMiB: p.reservedMiB });
+    return;
+  }
+  had.allocatedMiB = Math.max(had.allocatedMiB, p.allocatedMiB);
+  if (p.reservedMiB !== null) had.reservedMiB = had.reservedMiB === null ? p.reservedMiB : Math.max(had.reservedMiB, p.reservedMiB);
 }
 
 /** Summarises finished records in one go (tests, and recomputing a saved run's summary). */

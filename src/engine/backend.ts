@@ -6,7 +6,8 @@ import type { Field } from '../config/fields.js';
 import type { EngineKnobs } from '../config/preset-schema.js';
 import type { PreprocessSettings } from '../panscan/preprocess.js';
 import type { RemoteTargets } from '../telemetry/telemetry.js';
-import type { ModelDescription } from './types.js';
+import type { ModelCostInfo } from './roofline.js';
+import type { GpuPeakMemory, ModelDescription } from './types.js';
 
 export interface InferRequest {
   readonly id: number;
@@ -39,6 +40,8 @@ export interface InferResult {
   /** nowMs() at which each output token was available. */
   readonly tokenTimes: readonly number[];
   readonly tokenIds: readonly number[];
+  /** Peak GPU memory over the micro-batch, per GPU of the replica, where the backend measures it. */
+  readonly peakMemory?: readonly GpuPeakMemory[];
 }
 
 /**
@@ -73,6 +76,12 @@ export interface Replica {
 
 export type LogFn = (level: 'info' | 'warn' | 'error', message: string) => void;
 
+/** The shape of a run's replicas (replicas "auto" already resolved). */
+export interface BackendTopology {
+  readonly replicas: number;
+  readonly gpusPerReplica: number;
+}
+
 export interface BackendStartOptions {
   readonly replicas: number;
   readonly gpusPerReplica: number;
@@ -88,10 +97,21 @@ export interface Backend {
   /** Known once the model is resolved; start() may refine details (device map, dtype...). */
   model(): ModelDescription;
   /**
+   * The model's architecture and weight size for the run's roofline (src/engine/roofline.ts), or null when it is not
+   * a known Gemma 3 architecture. Optional: without it the roofline says the model's cost is unknown.
+   */
+  costModel?(): ModelCostInfo | null;
+  /**
    * The replica count for a topology: a number stays as it is; "auto" becomes what the backend can run (visible
    * GPUs / gpusPerReplica for transformers). Checked before anything loads: a topology that does not fit throws.
    */
   resolveReplicas(gpusPerReplica: number, replicas: number | 'auto', signal?: AbortSignal): Promise<number>;
+  /**
+   * Checks, before anything is emitted or loaded, what start() will need (an interpreter and its packages, an
+   * execution provider, enough GPUs for the topology). A problem the user must fix throws an error with
+   * `stage: "configuration"` (or a ConfigError): exit code 2, one message, no run. Optional; start() may repeat it.
+   */
+  preflight?(topology: BackendTopology, signal?: AbortSignal): Promise<void>;
   /** Starts every replica (in parallel where possible) and resolves when all are ready. */
   start(opts: BackendStartOptions): Promise<Replica[]>;
   /**

@@ -16,8 +16,9 @@ import type { Backend, Replica } from './backend.js';
 import { collectEnvironment, gitCommit } from './environment.js';
 import type { EngineEvent, WorkloadOverview } from './events.js';
 import { Scheduler, type PlannedRequest } from './scheduler.js';
-import { RUN_SCHEMA_VERSION, type BackendInfo, type RequestRecord, type RunFile, type RunSettings, type RunStatus, type Workload } from './types.js';
+import { RUN_SCHEMA_VERSION, type BackendInfo, type RequestRecord, type RunFile, type RunSettings, type RunStatus, type RunSummary, type Workload } from './types.js';
 import { workloadCropsHistogram } from './workload-summary.js';
+import { computeRoofline, type RunRoofline } from './roofline.js';
 
 export const PROGRESS_INTERVAL_MS = 250;
 export const TELEMETRY_SAVED_POINTS_MAX = 600;
@@ -38,11 +39,15 @@ export interface RunHandles {
 }
 
 /**
- * Runs the specification. The replica count ("auto" resolved by the backend) is settled before the first event,
- * so a topology that cannot run throws from the first next() and nothing is emitted.
+ * Runs the specification. The replica count ("auto" resolved by the backend) and the backend's preflight are settled
+ * before the first event, so a topology or an environment that cannot run throws from the first next() and nothing
+ * is emitted.
  */
 export async function* runBenchmark(spec: RunSpec, h: RunHandles): AsyncGenerator<EngineEvent> {
   const replicas = h.replicas ? h.replicas.length : await h.backend.resolveReplicas(spec.topology.gpusPerReplica, spec.topology.replicas, h.signal);
+  // What the backend needs (packages, an execution provider, GPUs for the topology) is checked before the first event,
+  // so a configuration the user must fix is one message and exit code 2, not a failed run.
+  if (!h.replicas) await h.backend.preflight?.({ replicas, gpusPerReplica: spec.topology.gpusPerReplica }, h.signal);
   const ch = new Channel<EngineEvent>();
   void execute(spec, runSettings(spec, replicas), h, (e) => ch.push(e)).finally(() => ch.close());
   yield* ch.drain();
@@ -225,7 +230,9 @@ function requestPlanner(spec: RunSpec, workload: Workload): (seq: number, warmup
 
 /** Emits run-finished with the complete run file, or with none when nothing ran (the backend could not load). */
 function finish(spec: RunSpec, settings: RunSettings, h: RunHandles, st: RunState, emit: (e: EngineEvent) => void, at: () => number, commit: string | null): void {
-  const summary = st.acc.summary();
+  const telemetry = runTelemetry(st);
+  const counted = st.acc.summary();
+  const summary = { ...counted, roofline: runRoofline(spec, h, st, telemetry, counted) };
   for (const [note, n] of st.requestNotes) st.notes.push(`${n} request${n === 1 ? '' : 's'}: ${note}`);
   const parity = summary.promptTokenParity;
   if (parity && parity.mismatched > 0) {
@@ -255,9 +262,49 @@ function finish(spec: RunSpec, settings: RunSettings, h: RunHandles, st: RunStat
         workload: h.workload,
         requests: st.records,
         summary,
-        telemetry: runTelemetry(st),
+        telemetry,
       };
   emit({ type: 'run-finished', at: at(), runId: st.runId, status: st.status, summary, run, file: null, notes: st.notes });
+}
+
+/**
+ * The run's roofline (src/engine/roofline.ts): the GPUs its replicas owned (nvidia-smi's names; for servers, their
+ * DCGM exporters' or the user's --gpu-name), the backend's model cost, and the completed measured requests.
+ */
+function runRoofline(spec: RunSpec, h: RunHandles, st: RunState, telemetry: RunTelemetry, summary: RunSummary): RunRoofline {
+  const cost = h.backend.costModel?.() ?? null;
+  const owned = new Set(st.replicas.flatMap((r) => r.gpuIndices));
+  let gpuNames: string[] = [];
+  let gpusPerReplica = Math.max(1, ...st.replicas.map((r) => r.gpuIndices.length));
+  if (owned.size > 0) {
+    gpuNames = distinct(st.gpus.filter((g) => owned.has(g.index)).map((g) => g.name));
+    // Telemetry off: the names the backend saw (the transformers workers report torch's device names, nvidia-smi's).
+    if (gpuNames.length === 0) gpuNames = distinct(String(st.backendInfo.model.details.gpuNames ?? '').split(', '));
+  } else if (telemetry.remoteGpus?.summary.length) {
+    const remote = telemetry.remoteGpus.summary;
+    gpuNames = distinct(remote.map((g) => g.name));
+    const perEndpoint = new Map<string, number>();
+    for (const g of remote) perEndpoint.set(g.endpoint, (perEndpoint.get(g.endpoint) ?? 0) + 1);
+    gpusPerReplica = Math.max(1, ...perEndpoint.values());
+  } else if (cost?.declaredGpu) {
+    gpuNames = [cost.declaredGpu];
+    gpusPerReplica = spec.topology.gpusPerReplica;
+  }
+  const done = st.records.filter((r) => r.status === 'ok' && !r.warmup);
+  return computeRoofline({
+    cost,
+    gpuNames,
+    cpu: h.backend.telemetry === 'cpu',
+    gpusPerReplica,
+    pipelineSharded: cost?.pipelineSharded ?? false,
+    records: done,
+    ttftP50Ms: summary.metrics.ttftMs.p50,
+    tpotP50Ms: summary.metrics.tpotMs.p50,
+  });
+}
+
+function distinct(names: readonly (string | null | undefined)[]): string[] {
+  return [...new Set(names.filter((n): n is string => typeof n === 'string' && n.trim() !== ''))];
 }
 
 /** What the run file keeps of the samples: every one was kept, so summaries are derived once, here. */

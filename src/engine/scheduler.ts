@@ -106,6 +106,7 @@ export function toRecord(req: PlannedRequest, enqueuedAt: number, dispatchedAt: 
     tpotMs: ok && n >= 2 ? (tokenTimesMs[n - 1] - tokenTimesMs[0]) / (n - 1) : null,
     tokenTimesMs: ok ? tokenTimesMs : [],
     tokenIds: ok ? [...res.tokenIds] : [],
+    ...(ok && res.peakMemory ? { peakMemory: res.peakMemory } : {}),
   };
 }
 

@@ -3,8 +3,20 @@
 import type { Preset } from '../config/preset-schema.js';
 import type { CropBox } from '../panscan/types.js';
 import type { RunTelemetry } from '../telemetry/types.js';
+import type { RunRoofline } from './roofline.js';
 
 export type RequestStatus = 'ok' | 'failed' | 'cancelled';
+
+/**
+ * One GPU's peak memory over a micro-batch, as the framework's allocator counts it (transformers: torch's
+ * max_memory_allocated and max_memory_reserved, reset before each batch), in MiB. `gpu` names the device as the
+ * replica's CUDA_VISIBLE_DEVICES does (an nvidia-smi index such as "2", or a UUID), else its CUDA ordinal ("cuda:0").
+ */
+export interface GpuPeakMemory {
+  readonly gpu: string;
+  readonly allocatedMiB: number;
+  readonly reservedMiB: number | null;
+}
 
 /** One request, as measured (DESIGN.md §5). Times are ms; `*AtMs` are offsets from the run's start. */
 export interface RequestRecord {
@@ -47,6 +59,11 @@ export interface RequestRecord {
   readonly tokenTimesMs: readonly number[];
   /** Greedy token ids (kept so runs can be checked for determinism; empty if the backend does not report them). */
   readonly tokenIds: readonly number[];
+  /**
+   * Peak GPU memory of the micro-batch this request ran in, per GPU of its replica (every request of a batch carries
+   * the same). Absent where the backend cannot see it (onnx, openai) and in runs saved before it existed.
+   */
+  readonly peakMemory?: readonly GpuPeakMemory[];
 }
 
 /** Streaming or final statistics of one latency metric, in ms. All null when there are no samples. */
@@ -75,6 +92,11 @@ export interface ReplicaSummary {
   readonly ttftMs: MetricSummary;
   /** Why the replica stopped early, if it did. */
   readonly died: string | null;
+  /**
+   * Per GPU of the replica, the highest peak memory of any micro-batch behind its completed measured requests (the
+   * "peak VRAM" figure). Absent when the backend reported none.
+   */
+  readonly peakMemory?: readonly GpuPeakMemory[];
 }
 
 /**
@@ -107,6 +129,11 @@ export interface RunSummary {
   readonly perReplica: readonly ReplicaSummary[];
   /** Absent in runs saved before the check existed. */
   readonly promptTokenParity?: PromptTokenParity;
+  /**
+   * How close the TTFT and TPOT medians came to the hardware's floor (src/engine/roofline.ts), set at the end of a run;
+   * `unknown` says why there is no floor (CPU run, unknown GPU or model). Absent in runs saved before it existed.
+   */
+  readonly roofline?: RunRoofline;
 }
 
 export interface WorkloadImage {

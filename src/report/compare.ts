@@ -5,6 +5,7 @@ import type { RunFile } from '../engine/types.js';
 import { fmtCount, fmtDelta, fmtMs, fmtRate, padTable, sig3, NONE } from './format.js';
 import { cropsMean, modelLabel, pointLabel } from './describe.js';
 import { describeSlo, goodput, type GoodputSlo } from './goodput.js';
+import { rooflineDevice, rooflineLine } from './roofline.js';
 
 /** lower: smaller is better; higher: bigger is better; none: no better or worse (counts, workload facts). */
 export type Direction = 'lower' | 'higher' | 'none';
@@ -73,6 +74,9 @@ export const COMPARE_ROWS: readonly RowDef[] = [
   { key: 'throughput_req_s', label: 'Throughput', unit: 'req/s', direction: 'higher', get: (r) => r.summary.throughputReqS },
   { key: 'output_tokens_per_s', label: 'Output tokens/s', unit: 'tok/s', direction: 'higher', get: (r) => r.summary.outputTokensPerS },
   { key: 'tokens_per_s_mean', label: 'Tokens/s per request', unit: 'tok/s', direction: 'higher', get: (r) => r.summary.tokensPerSMean },
+  // The hardware's floor over the measured median (src/engine/roofline.ts): 100% is the physical limit.
+  { key: 'roofline_ttft_pct', label: 'Roofline TTFT (% of floor)', unit: 'pct', direction: 'higher', get: (r) => r.summary.roofline?.ttftPctOfFloor ?? null },
+  { key: 'roofline_tpot_pct', label: 'Roofline TPOT (% of floor)', unit: 'pct', direction: 'higher', get: (r) => r.summary.roofline?.tpotPctOfFloor ?? null },
   { key: 'completed', label: 'Completed', unit: 'count', direction: 'none', get: (r) => r.summary.completed },
   { key: 'failed', label: 'Failed', unit: 'count', direction: 'none', get: (r) => r.summary.failed },
   { key: 'crops_mean', label: 'Crops (mean)', unit: 'crops', direction: 'none', get: (r) => cropsMean(r.summary) },
@@ -108,6 +112,20 @@ function differing<T>(runs: readonly RunFile[], get: (r: RunFile) => T): boolean
   return runs.some((r) => JSON.stringify(get(r)) !== first);
 }
 
+/** Where a run has no roofline number, why (grouped by reason); and the device each known one was measured against. */
+function rooflineNotes(runs: readonly RunFile[]): string[] {
+  const unknown = new Map<string, string[]>();
+  const known: string[] = [];
+  for (const r of runs) {
+    const rl = r.summary.roofline;
+    if (rl && rl.unknown !== null) unknown.set(rooflineLine(rl), [...(unknown.get(rooflineLine(rl)) ?? []), r.id]);
+    else if (rl) known.push(`${r.id} on ${rooflineDevice(rl)}`);
+  }
+  const out = [...unknown].map(([why, ids]) => `roofline ${why} (${ids.length === runs.length ? 'every run' : ids.join(', ')})`);
+  if (known.length) out.push(`roofline: % of the hardware's floor (floor / measured median): ${known.join('; ')}`);
+  return out;
+}
+
 function warningsFor(runs: readonly RunFile[]): string[] {
   if (runs.length < 2) return [];
   const w: string[] = [];
@@ -116,6 +134,7 @@ function warningsFor(runs: readonly RunFile[]): string[] {
   if (differing(runs, (r) => r.settings.maxNewTokens)) w.push('the runs generated different numbers of tokens (maxNewTokens differs)');
   if (differing(runs, (r) => r.workload.prompts)) w.push('the runs used different prompts');
   if (runs.some((r) => r.backend.model.randomWeights)) w.push('random weights: speed only (outputs are not meaningful)');
+  w.push(...rooflineNotes(runs));
   const unfinished = runs.filter((r) => r.status !== 'completed');
   if (unfinished.length) w.push(`not completed: ${unfinished.map((r) => `${r.id} (${r.status})`).join(', ')}`);
   return w;
@@ -140,7 +159,9 @@ export function compareRuns(runs: readonly RunFile[], opts: { slo?: GoodputSlo }
   if (runs.length === 0) throw new Error('compareRuns needs at least one run');
   const defs = [...COMPARE_ROWS];
   if (opts.slo) defs.splice(defs.findIndex((d) => d.key === 'tokens_per_s_mean') + 1, 0, ...goodputRows(opts.slo));
-  const rows = defs.map((def): CompareRow => {
+  // The roofline rows only where some run has a number (CPU runs have none; the notes say why).
+  const shown = defs.filter((d) => !d.key.startsWith('roofline_') || runs.some((r) => d.get(r) !== null));
+  const rows = shown.map((def): CompareRow => {
     const values = runs.map(def.get);
     const best = bestFlags(values, def.direction);
     const base = values[0];

@@ -3,7 +3,8 @@
 import { LATENCY_METRICS, type MetricSummary, type RunFile } from '../engine/types.js';
 import { fmtDuration, sig3 } from './format.js';
 import { cropsMean, METRIC_LABELS, modelLabel, pointLabel, RANDOM_WEIGHTS_LABEL, runDurationS } from './describe.js';
-import { loadText, panScanText } from './phrases.js';
+import { loadText, panScanText, PEAK_MEMORY_EXPLAINED } from './phrases.js';
+import { rooflineDetails } from './roofline.js';
 
 // ---------------------------------------------------------------------------------------------------- JSON
 
@@ -183,6 +184,7 @@ export function mdSummary(run: RunFile): string[] {
     `- Measured wall time: ${fmtDuration(s.measuredWallS)}`,
     `- Throughput: ${rateCell(s.throughputReqS) ?? '-'} req/s, ${rateCell(s.outputTokensPerS) ?? '-'} output tok/s, ${rateCell(s.promptTokensPerS) ?? '-'} prompt tok/s`,
     `- Per-request output rate (mean): ${rateCell(s.tokensPerSMean) ?? '-'} tok/s`,
+    ...rooflineDetails(s.roofline).map((l, i) => (i === 0 ? `- Roofline (% of the hardware's floor): ${l}` : `  - ${l}`)),
     '',
     ...mdTable(['Metric (ms)', 'count', 'p50', 'p90', 'p95', 'p99', 'mean', 'min', 'max'], LATENCY_METRICS.map((m) => metricRow(METRIC_LABELS[m], s.metrics[m]))),
     '',
@@ -207,6 +209,13 @@ export function mdPerReplica(run: RunFile): string[] {
     r.died ? `died: ${r.died}` : 'ok',
   ]);
   return ['## Per replica', '', ...mdTable(header, rows, 2), ''];
+}
+
+/** ## Peak GPU memory: per replica and GPU, where the backend measured it (transformers); nothing otherwise. */
+export function mdPeakMemory(run: RunFile): string[] {
+  const rows = run.summary.perReplica.flatMap((r) => (r.peakMemory ?? []).map((p) => [r.replica, /^\d+$/.test(p.gpu) ? `GPU ${p.gpu}` : p.gpu, (p.allocatedMiB / 1024).toFixed(2), p.reservedMiB === null ? null : (p.reservedMiB / 1024).toFixed(2)]));
+  if (!rows.length) return [];
+  return ['## Peak GPU memory', '', `Per replica and GPU: ${PEAK_MEMORY_EXPLAINED}.`, '', ...mdTable(['Replica', 'GPU', 'Allocated (GiB)', 'Reserved (GiB)'], rows, 2), ''];
 }
 
 /** Failed measured requests listed in the notes at most (the JSON export has them all). */
@@ -238,7 +247,7 @@ export function mdEnvironment(run: RunFile): string[] {
 }
 
 /** The report's sections, in order; each returns its lines (an empty list leaves the section out). */
-export const MARKDOWN_SECTIONS: readonly ((run: RunFile) => string[])[] = [mdHeader, mdSettings, mdWorkload, mdSummary, mdPerReplica, mdNotes, mdEnvironment];
+export const MARKDOWN_SECTIONS: readonly ((run: RunFile) => string[])[] = [mdHeader, mdSettings, mdWorkload, mdSummary, mdPerReplica, mdPeakMemory, mdNotes, mdEnvironment];
 
 /** A readable report of one run: what was run, on what, the latency table, per replica, notes. */
 export function runToMarkdown(run: RunFile): string {

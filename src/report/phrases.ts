@@ -1,5 +1,6 @@
-// The few phrases every presenter shows about a run, written once: its pan-and-scan settings, its load mode, and
-// local date-times. Used by the CLI's tables, the exports and the screens so they say the same thing. Pure.
+// The few phrases every presenter shows about a run, written once: its pan-and-scan settings, its load mode, local
+// date-times, and peak GPU memory. Used by the CLI's tables, the exports and the screens so they say the same thing. Pure.
+import type { GpuPeakMemory, ReplicaSummary } from '../engine/types.js';
 import type { PanScanOptions } from '../panscan/types.js';
 
 type PanScanLike = ({ readonly enabled?: boolean } & PanScanOptions) | null | undefined;
@@ -34,4 +35,20 @@ export function localTime(iso: string, style: 'full' | 'short' = 'full'): string
   if (Number.isNaN(d.getTime())) return iso;
   const day = `${p2(d.getMonth() + 1)}-${p2(d.getDate())} ${p2(d.getHours())}:${p2(d.getMinutes())}`;
   return style === 'short' ? day : `${d.getFullYear()}-${day}`;
+}
+
+/** What the peak memory figures are, said once wherever they are shown. */
+export const PEAK_MEMORY_EXPLAINED = 'torch max_memory_allocated (reserved), reset before each micro-batch; the highest batch of the run';
+
+const gib = (mib: number): string => (mib / 1024).toFixed(1);
+
+/** One GPU's peak: `GPU 2 27.2 GiB (reserved 28.8)`. */
+export function peakMemoryText(p: GpuPeakMemory): string {
+  const name = /^\d+$/.test(p.gpu) ? `GPU ${p.gpu}` : p.gpu;
+  return `${name} ${gib(p.allocatedMiB)} GiB${p.reservedMiB !== null ? ` (reserved ${gib(p.reservedMiB)})` : ''}`;
+}
+
+/** `replica 0: GPU 0 27.2 GiB (reserved 28.8), GPU 1 ...` per replica that reported peaks; none when none did. */
+export function peakMemoryLines(perReplica: readonly ReplicaSummary[]): string[] {
+  return perReplica.filter((r) => r.peakMemory && r.peakMemory.length > 0).map((r) => `replica ${r.replica}: ${r.peakMemory!.map(peakMemoryText).join(', ')}`);
 }

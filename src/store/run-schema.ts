@@ -14,6 +14,9 @@ const MetricSummarySchema = z.looseObject({ count, mean: nnum, min: nnum, max: n
 
 const metricsShape = Object.fromEntries(LATENCY_METRICS.map((m) => [m, MetricSummarySchema])) as Record<LatencyMetric, typeof MetricSummarySchema>;
 
+/** Optional (runs saved before peak memory was recorded have none). */
+const PeakMemoryListSchema = z.array(z.looseObject({ gpu: z.string(), allocatedMiB: num, reservedMiB: nnum })).optional();
+
 const ReplicaSummarySchema = z.looseObject({
   replica: int,
   devices: z.array(z.string()),
@@ -24,6 +27,7 @@ const ReplicaSummarySchema = z.looseObject({
   e2eMs: MetricSummarySchema,
   ttftMs: MetricSummarySchema,
   died: z.string().nullable(),
+  peakMemory: PeakMemoryListSchema,
 });
 
 export const RunSummarySchema = z.looseObject({
@@ -39,6 +43,8 @@ export const RunSummarySchema = z.looseObject({
   metrics: z.looseObject(metricsShape),
   cropsHistogram: z.record(z.string(), count),
   perReplica: z.array(ReplicaSummarySchema),
+  /** Optional: runs saved before the roofline existed have none. */
+  roofline: z.looseObject({ unknown: z.string().nullable(), ttftPctOfFloor: nnum, tpotPctOfFloor: nnum }).optional(),
 });
 
 export const RequestRecordSchema = z.looseObject({
@@ -65,6 +71,7 @@ export const RequestRecordSchema = z.looseObject({
   tpotMs: nnum,
   tokenTimesMs: z.array(num),
   tokenIds: z.array(int),
+  peakMemory: PeakMemoryListSchema,
 });
 
 const PresetHeadSchema = z.looseObject({

@@ -2,7 +2,7 @@
 // none can be seen (not installed, no driver, no devices, hung). The telemetry layer picks its sampler with it and
 // backends check a topology against it before anything loads. Never rejects: a failure is a reason and a message.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { nvidiaSmiInfoArgs, parseNvidiaSmiInfo } from './parse-nvidia-smi.js';
+import { nvidiaSmiInfoArgs, nvidiaSmiMigArgs, parseNvidiaSmiCudaVersion, parseNvidiaSmiInfo, parseNvidiaSmiMig } from './parse-nvidia-smi.js';
 import type { GpuInfo, ParseProblem } from './types.js';
 
 /** A cold nvidia-smi on a many-GPU box without persistence mode can take seconds to initialise every GPU. */
@@ -91,3 +91,47 @@ export function probeNvidiaSmi(opts: NvidiaSmiProbeOptions = {}): Promise<Nvidia
   });
 }
 
+
+/** What `gemma-bench doctor` adds to the probe: each GPU's MIG mode and the driver's CUDA version. */
+export interface NvidiaSmiDetails {
+  /** nvidia-smi index -> "Enabled" | "Disabled" | null (no MIG on this GPU, or the query failed). */
+  readonly mig: ReadonlyMap<number, string | null>;
+  /** The highest CUDA version the driver supports (nvidia-smi's banner), or null. */
+  readonly cudaVersion: string | null;
+}
+
+/** Runs nvidia-smi once with `args`; its stdout, or null if it could not run, failed or hung. Never rejects. */
+function runNvidiaSmiOnce(args: readonly string[], opts: NvidiaSmiProbeOptions): Promise<string | null> {
+  const path = opts.nvidiaSmiPath ?? DEFAULT_NVIDIA_SMI_PATH;
+  const timeoutMs = opts.timeoutMs ?? NVIDIA_SMI_PROBE_TIMEOUT_MS;
+  return new Promise((resolve) => {
+    let child: ChildProcess;
+    try {
+      child = spawn(path, [...args], { env: nvidiaSmiEnv(opts.env), stdio: ['ignore', 'pipe', 'ignore'] });
+    } catch {
+      resolve(null);
+      return;
+    }
+    let out = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      child.unref();
+      resolve(null);
+    }, timeoutMs);
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.on('error', () => {
+      clearTimeout(timer);
+      resolve(null);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve(code === 0 ? out : null);
+    });
+  });
+}
+
+/** MIG modes and the CUDA version (two more nvidia-smi calls); call after a successful probeNvidiaSmi. */
+export async function probeNvidiaSmiDetails(opts: NvidiaSmiProbeOptions = {}): Promise<NvidiaSmiDetails> {
+  const [mig, banner] = await Promise.all([runNvidiaSmiOnce(nvidiaSmiMigArgs(), opts), runNvidiaSmiOnce([], opts)]);
+  return { mig: mig === null ? new Map() : parseNvidiaSmiMig(mig), cudaVersion: banner === null ? null : parseNvidiaSmiCudaVersion(banner) };
+}

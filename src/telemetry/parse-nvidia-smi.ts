@@ -32,6 +32,33 @@ export function nvidiaSmiInfoArgs(): string[] {
   return [`--query-gpu=${NVIDIA_SMI_INFO_FIELDS.join(',')}`, `--format=${NVIDIA_SMI_FORMAT}`];
 }
 
+/** Each GPU's MIG mode (doctor): `mig.mode.current` is "Enabled", "Disabled" or "[N/A]" where MIG does not exist. */
+export const NVIDIA_SMI_MIG_FIELDS = ['index', 'mig.mode.current'] as const;
+export function nvidiaSmiMigArgs(): string[] {
+  return [`--query-gpu=${NVIDIA_SMI_MIG_FIELDS.join(',')}`, `--format=${NVIDIA_SMI_FORMAT}`];
+}
+
+/** `index, mig.mode.current` lines -> index -> "Enabled" | "Disabled" | null (not supported, unreadable). */
+export function parseNvidiaSmiMig(text: string): Map<number, string | null> {
+  const out = new Map<number, string | null>();
+  for (const raw of text.split(/\r?\n/)) {
+    const m = /^\s*(\d+)\s*,\s*(.*?)\s*$/.exec(raw);
+    if (!m) continue;
+    const v = m[2];
+    out.set(Number(m[1]), /^\[.*\]$/.test(v) || v === '' ? null : v);
+  }
+  return out;
+}
+
+/**
+ * The highest CUDA version the driver supports, from nvidia-smi's banner (`CUDA Version: 12.4`) or `-q` output
+ * (`CUDA Version : 12.4`); null when absent. --query-gpu has no field for it.
+ */
+export function parseNvidiaSmiCudaVersion(text: string): string | null {
+  const m = /CUDA Version\s*:\s*([0-9]+(?:\.[0-9]+)*)/.exec(text);
+  return m ? m[1] : null;
+}
+
 /** What one line of nvidia-smi output turned out to be. */
 export type NvidiaSmiLine =
   | { kind: 'gpu'; gpu: GpuSample; problems: ParseProblem[] }

@@ -4,12 +4,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nearestRankPercentile } from '../../src/engine/stats.js';
 import type { RunFile } from '../../src/engine/types.js';
 import { FAULT_ENV } from '../../src/engine/backends/onnx/index.js';
+import { onnxProviders } from '../../src/engine/backends/onnx/providers.js';
 import { nobodyCannotRun } from '../helpers/nobody.js';
 import { csvFields } from '../helpers/csv.js';
 import { REPO_ROOT } from '../helpers/repo.js';
@@ -22,6 +23,11 @@ const SMALL = ['--synthetic', '4', '--max-new-tokens', '4', '--no-telemetry'];
 function cli(args: string[], extraEnv: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...env, ...extraEnv }, cwd: home, timeout: 180_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Whether this machine's python3 has torch (the missing-package test needs it absent). */
+function pythonHasTorch(): boolean {
+  return spawnSync('python3', ['-c', 'import importlib.util as u; print(u.find_spec("torch") is not None)'], { encoding: 'utf8' }).stdout.trim() === 'True';
 }
 
 function events(stdout: string): Array<Record<string, any>> {
@@ -200,14 +206,35 @@ test('a read-only runs directory: a clear error, exit 1, and no half-written run
   rmSync(ro, { recursive: true, force: true });
 });
 
-test('the transformers backend without torch says what to install, saves nothing and exits 1', () => {
-  const r = cli(['run', '--backend', 'transformers', '--weights', 'random', '--model-size', '27b', '--synthetic', '2', '--requests', '2', '--no-telemetry', '--python', 'python3']);
-  assert.equal(r.code, 1, r.stderr);
-  assert.match(r.stdout + r.stderr, /torch, transformers, accelerate[\s\S]*pip install torch transformers accelerate/);
-  assert.match(r.stdout, /NOT saved/);
+test('missing Python packages are a configuration error: one message with what to install, nothing run or saved, exit 2 (run and sweep)', { skip: pythonHasTorch() ? 'torch is installed in python3 here' : false }, () => {
+  const args = ['--backend', 'transformers', '--weights', 'random', '--model-size', '27b', '--synthetic', '2', '--requests', '2', '--no-telemetry', '--python', 'python3'];
+  const saved = () => (existsSync(join(home, 'runs')) ? readdirSync(join(home, 'runs')).length : 0);
+  const before = saved();
+  const r = cli(['run', ...args]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /^gemma-bench run: the Python environment of .* cannot run the worker|^gemma-bench run: the transformers backend needs the Python packages torch, transformers and accelerate; missing from .*: torch, transformers, accelerate\. Install them with: pip install torch transformers accelerate/m);
+  assert.equal(r.stdout, '', 'no run started, so no summary');
+  const j = cli(['run', ...args, '--json']);
+  assert.equal(j.code, 2);
+  assert.equal(j.stdout.trim(), '', 'no events: nothing ran');
+  const s = cli(['sweep', ...args, '--grid', 'max-crops=2,4']);
+  assert.equal(s.code, 2, s.stderr);
+  assert.match(s.stderr, /pip install torch transformers accelerate/);
+  const noPython = cli(['run', ...args.slice(0, -1), '/nonexistent/python3']);
+  assert.equal(noPython.code, 2);
+  assert.match(noPython.stderr, /the Python interpreter "\/nonexistent\/python3" was not found/);
+  assert.equal(saved(), before, 'nothing saved');
   const bad = cli(['run', '--backend', 'transformers', '--model-size', '99b', '--no-telemetry']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--model-size must be one of 4b, 12b, 27b/);
+});
+
+test('--ep cuda without the CUDA execution provider: what is missing, how to install it, that transformers needs none; exit 2', { skip: onnxProviders().providers.includes('cuda') ? 'the CUDA execution provider is installed here' : false }, () => {
+  const r = cli(['run', '--ep', 'cuda', ...SMALL, '--requests', '2']);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /^gemma-bench run: --ep cuda: the CUDA execution provider of onnxruntime-node is not installed \(onnxruntime-node 1\.\d+\.\d+ here has cpu[^)]*\)\. To install it, run in gemma-bench's directory on a machine with internet access: ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node \(it needs the CUDA 12 and cuDNN 9 libraries\)\. Or use --backend transformers, which runs on the GPUs through PyTorch and needs no execution provider\.$/m);
+  assert.doesNotMatch(r.stderr, /shard/, 'not the sharding message, though the preset asks for 2 GPUs per replica');
+  assert.equal(r.stdout, '');
 });
 
 test('sweep: one run per grid point, saved as a group, one table, a CSV with the promised columns; compare opens the group', () => {

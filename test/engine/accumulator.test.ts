@@ -210,3 +210,23 @@ test('snapshots are cheap: cached between records, a few ms at most with many re
   const msPerSnapshot = (performance.now() - t0) / N;
   assert.ok(msPerSnapshot < 25, `snapshot took ${msPerSnapshot.toFixed(2)} ms`);
 });
+
+test('peak GPU memory: per replica and GPU, the highest batch of the completed measured requests', () => {
+  const p = (gpu: string, allocatedMiB: number, reservedMiB: number | null) => ({ gpu, allocatedMiB, reservedMiB });
+  const s = summarizeRecords(
+    [
+      rec({ replica: 0, peakMemory: [p('0', 20_000, 21_000), p('1', 18_000, null)] }),
+      rec({ replica: 0, peakMemory: [p('0', 22_500, 22_600), p('1', 17_000, 19_000)] }),
+      rec({ replica: 0, warmup: true, peakMemory: [p('0', 70_000, 70_000)] }), // warm-up: not measured
+      rec({ replica: 0, status: 'failed', error: 'CUDA out of memory', peakMemory: [p('0', 79_000, 79_000)] }), // failed: not counted
+      rec({ replica: 1, peakMemory: [p('GPU-aaaa', 9_000, 9_500)] }),
+      rec({ replica: 2 }), // a backend that measures nothing
+    ],
+    [{ replica: 2, devices: ['cpu:1 thread'] }],
+  );
+  const by = new Map(s.perReplica.map((r) => [r.replica, r.peakMemory]));
+  assert.deepEqual(by.get(0), [p('0', 22_500, 22_600), p('1', 18_000, 19_000)]);
+  assert.deepEqual(by.get(1), [p('GPU-aaaa', 9_000, 9_500)]);
+  assert.equal(by.get(2), undefined);
+  assert.ok(!('peakMemory' in s.perReplica.find((r) => r.replica === 2)!), 'absent, not empty, where nothing was measured');
+});

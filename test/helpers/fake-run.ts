@@ -30,6 +30,8 @@ export interface FakeRunOptions {
   readonly notes?: readonly string[];
   readonly setHash?: string;
   readonly diedReplica?: { replica: number; reason: string } | null;
+  /** Completed requests carry peak GPU memory: replica r on GPUs 2r and 2r+1, rising by 10 MiB per request. */
+  readonly peakMemory?: boolean;
 }
 
 /** The synthetic set's seeded PRNG, so fake runs are the same on every machine. */
@@ -112,6 +114,11 @@ export function fakeRecords(o: FakeRunOptions = {}): RequestRecord[] {
       tpotMs: tokens > 1 ? (times[tokens - 1] - times[0]) / (tokens - 1) : null,
       tokenTimesMs: times,
       tokenIds: times.map((_, k) => 1000 + ((i * 7 + k) % 500)),
+      ...(o.peakMemory
+        ? {
+            peakMemory: [0, 1].map((g) => ({ gpu: String(2 * (i % replicas) + g), allocatedMiB: 20_000 - 2_000 * g + 10 * i, reservedMiB: 22_000 - 2_000 * g + 10 * i })),
+          }
+        : {}),
     });
   }
   return out;

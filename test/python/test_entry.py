@@ -87,9 +87,16 @@ class EntryScriptTests(unittest.TestCase):
         self.assert_missing_deps(run(["--weights", "random", "--model-size", "27b"], self.cwd, bare=True))
 
     def test_without_heavy_packages_probe_says_so(self) -> None:
+        # The probe answers (exit 0) with what is there and the problem, pip command included: gemma-bench doctor
+        # shows the versions that are installed, and the backend refuses to start on any problem.
         r = run(["--probe"], self.cwd, bare=True)
-        self.assertEqual(r.returncode, 3, r.stderr)
+        self.assertEqual(r.returncode, 0, r.stderr)
         self.assertNotIn("Traceback", r.stderr)
+        msg = json.loads(r.stdout)
+        self.assertEqual(msg["type"], "probe")
+        self.assertIsNone(msg["packages"]["torch"])
+        self.assertEqual(len(msg["problems"]), 1)
+        self.assertIn("pip install torch transformers accelerate", msg["problems"][0])
 
     @unittest.skipIf(importlib.util.find_spec("torch") is not None, f"torch is installed in {sys.executable}")
     def test_plain_interpreter_without_torch(self) -> None:

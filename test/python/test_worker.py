@@ -72,6 +72,16 @@ class ArgumentTests(unittest.TestCase):
                   "flash-attn", "GEMMA_BENCH_PYTHON"):
             self.assertIn(s, m)
 
+    def test_numpy_missing_is_a_dependency_problem_with_its_pip_command(self) -> None:
+        from unittest import mock
+
+        have = lambda name: name != "numpy"  # noqa: E731
+        with mock.patch.object(deps, "missing_packages", return_value=[]), mock.patch.object(deps, "package_available", side_effect=have):
+            f = deps.dependency_problem(args("--model", "m"))
+        self.assertIsNotNone(f)
+        self.assertEqual((f.code, f.exit_status), ("missing-deps", protocol.EXIT_MISSING_DEPS))
+        self.assertIn("pip install numpy", str(f))
+
     def test_no_heavy_import_at_module_level(self) -> None:
         # Every module of the package, the torch engine's included, imports nothing heavy when imported: torch & co
         # load only when TorchEngine.load runs. A fresh interpreter, so no other test's imports count.

@@ -102,3 +102,32 @@ test('renderCompareText: aligned columns, best marked with *, deltas like +12.3%
   for (const l of body.slice(1)) assert.equal(l.length, width, l);
   assert.match(text, /\* best in its row/);
 });
+
+test('roofline rows: % of the floor where a run has one (higher is better), why not where it has none', async () => {
+  const { computeRoofline, GEMMA3_TEXT } = await import('../../src/engine/roofline.js');
+  const rec = { promptTokens: 1074, imageTokens: 1024, crops: 3, outputTokens: 256, batchSize: 1 };
+  const gpu = (id: string, ttft: number, tpot: number): RunFile => {
+    const r = fakeRun({ id });
+    const roofline = computeRoofline({ cost: { name: 'gemma-3-27b', arch: GEMMA3_TEXT['27b'], bytesPerParam: 2 }, gpuNames: ['NVIDIA H200'], cpu: false, gpusPerReplica: 1, pipelineSharded: false, records: [rec], ttftP50Ms: ttft, tpotP50Ms: tpot });
+    return { ...r, summary: { ...r.summary, roofline } };
+  };
+  const cpu = (id: string): RunFile => {
+    const r = fakeRun({ id });
+    const roofline = computeRoofline({ cost: null, gpuNames: [], cpu: true, gpusPerReplica: 1, pipelineSharded: false, records: [], ttftP50Ms: 1, tpotP50Ms: 1 });
+    return { ...r, summary: { ...r.summary, roofline } };
+  };
+  const m = compareRuns([gpu('a', 400, 60), gpu('b', 200, 30), cpu('c')]);
+  const t = row(m, 'roofline_ttft_pct');
+  assert.equal(t.label, 'Roofline TTFT (% of floor)');
+  assert.equal(t.direction, 'higher');
+  assert.ok(t.cells[1].best && !t.cells[0].best);
+  assert.ok(Math.abs(t.cells[1].value! - 2 * t.cells[0].value!) < 1e-9, 'half the TTFT, twice the share of the floor');
+  assert.equal(t.cells[2].value, null);
+  assert.ok(m.warnings.includes('roofline unknown peak: CPU run: the peak table covers GPUs only (c)'), m.warnings.join('\n'));
+  assert.ok(m.warnings.some((w) => /^roofline: % of the hardware's floor \(floor \/ measured median\): a on H200 \(989 TFLOP\/s BF16, 4\.8 TB\/s\); b on H200/.test(w)));
+  assert.match(renderCompareText(m), /Roofline TPOT \(% of floor\) +[\d.]+% +[\d.]+%\* \(\+100%\) +-/);
+  // CPU runs only: no roofline rows, one note saying why.
+  const cpuOnly = compareRuns([cpu('x'), cpu('y')]);
+  assert.ok(!cpuOnly.rows.some((r) => r.key.startsWith('roofline_')));
+  assert.deepEqual(cpuOnly.warnings.filter((w) => w.startsWith('roofline')), ['roofline unknown peak: CPU run: the peak table covers GPUs only (every run)']);
+});

@@ -8,6 +8,7 @@ import {
   mdEnvironment,
   mdHeader,
   mdNotes,
+  mdPeakMemory,
   mdPerReplica,
   mdSettings,
   mdSummary,
@@ -151,14 +152,26 @@ test('Markdown escapes table-breaking characters in cells', () => {
 });
 
 test('Markdown sections: the report is its sections in order, each a block of its own', () => {
-  const r = fakeRun({ failed: 2, replicas: 2, notes: ['a note'] });
-  assert.deepEqual(MARKDOWN_SECTIONS, [mdHeader, mdSettings, mdWorkload, mdSummary, mdPerReplica, mdNotes, mdEnvironment]);
+  const r = fakeRun({ failed: 2, replicas: 2, notes: ['a note'], peakMemory: true });
+  assert.deepEqual(MARKDOWN_SECTIONS, [mdHeader, mdSettings, mdWorkload, mdSummary, mdPerReplica, mdPeakMemory, mdNotes, mdEnvironment]);
   assert.equal(runToMarkdown(r), MARKDOWN_SECTIONS.flatMap((f) => f(r)).join('\n') + '\n');
-  const headings = [mdSettings, mdWorkload, mdSummary, mdPerReplica, mdNotes, mdEnvironment].map((f) => f(r)[0]);
-  assert.deepEqual(headings, ['## Settings', '## Workload', '## Summary', '## Per replica', '## Notes', '## Environment']);
+  const headings = [mdSettings, mdWorkload, mdSummary, mdPerReplica, mdPeakMemory, mdNotes, mdEnvironment].map((f) => f(r)[0]);
+  assert.deepEqual(headings, ['## Settings', '## Workload', '## Summary', '## Per replica', '## Peak GPU memory', '## Notes', '## Environment']);
   // Every section but the last ends with a blank line, so sections never run together.
   for (const f of MARKDOWN_SECTIONS.slice(0, -1)) assert.equal(f(r).at(-1), '', f.name);
   assert.notEqual(mdEnvironment(r).at(-1), '');
+});
+
+test('Markdown peak GPU memory: per replica and GPU where measured, nothing otherwise', () => {
+  assert.deepEqual(mdPeakMemory(fakeRun({ replicas: 2 })), []);
+  const lines = mdPeakMemory(fakeRun({ replicas: 2, requests: 10, warmup: 2, peakMemory: true }));
+  assert.equal(lines[0], '## Peak GPU memory');
+  assert.match(lines[2], /torch max_memory_allocated \(reserved\), reset before each micro-batch; the highest batch of the run/);
+  // Replica 0 ran requests 2, 4, ..., 10 (the highest: 10 -> 20100 MiB on GPU 0); replica 1 ran 3, ..., 11.
+  assert.ok(lines.includes('| 0 | GPU 0 | 19.63 | 21.58 |'), lines.join('\n'));
+  assert.ok(lines.includes('| 0 | GPU 1 | 17.68 | 19.63 |'));
+  assert.ok(lines.includes('| 1 | GPU 2 | 19.64 | 21.59 |'));
+  assert.equal(lines.at(-1), '');
 });
 
 test('Markdown header: facts, the sweep point when there is one, the warning only for random weights', () => {

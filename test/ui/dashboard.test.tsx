@@ -189,3 +189,17 @@ test('live: once the stream has ended, keys go to the caller', async () => {
   assert.equal(stops, 0);
   r.unmount();
 });
+
+test('finished: the roofline line, or why the peak is unknown, within 100 columns', async () => {
+  const { computeRoofline, GEMMA3_TEXT } = await import('../../src/engine/roofline.js');
+  const s = reduceAll(loadStream('run-cpu'));
+  const withRoofline = (roofline: ReturnType<typeof computeRoofline>): DashboardState => ({ ...s, finished: { ...s.finished!, summary: { ...s.finished!.summary, roofline } } });
+  const gpu = computeRoofline({ cost: { name: 'gemma-3-27b', arch: GEMMA3_TEXT['27b'], bytesPerParam: 2 }, gpuNames: ['NVIDIA H100 80GB HBM3'], cpu: false, gpusPerReplica: 2, pipelineSharded: true, records: [{ promptTokens: 1074, imageTokens: 1024, crops: 3, outputTokens: 256, batchSize: 1 }], ttftP50Ms: 615, tpotP50Ms: 32.8 });
+  const f = frameOf(withRoofline(gpu));
+  const l = line(f, 'Roofline ');
+  assert.match(l, /^Roofline TTFT 6\.4% of floor \(39\.1 ms of 615 ms\) · TPOT 24\.[0-9]% \([\d.]+ ms of 32\.8 ms\) · H100 SXM x2$/);
+  const cpu = frameOf(withRoofline(computeRoofline({ cost: null, gpuNames: [], cpu: true, gpusPerReplica: 1, pipelineSharded: false, records: [], ttftP50Ms: 1, tpotP50Ms: 1 })));
+  assert.equal(line(cpu, 'Roofline '), 'Roofline unknown peak: CPU run: the peak table covers GPUs only');
+  for (const frame of [f, cpu]) for (const x of frame.split('\n')) assert.ok(x.length <= 100, `${x.length} columns: ${x}`);
+  assert.doesNotMatch(frameOf(s), /Roofline/, 'a stream recorded before rooflines has none');
+});

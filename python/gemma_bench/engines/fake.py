@@ -1,5 +1,6 @@
 """FakeEngine (`--engine fake`, hidden): no model, honours the protocol so the Node tests and test/python drive the
-real worker script without torch. Test seams: --fake-token-ms, --fake-load-ms, --fake-oom-batches, --fake-exit-batch.
+real worker script without torch. Test seams: --fake-token-ms, --fake-load-ms, --fake-oom-batches, --fake-exit-batch,
+--fake-peak-mib (each visible "GPU" reports that peak, plus 1 MiB per image entry of the batch).
 """
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import argparse
 import os
 import sys
 import time
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from ..batch import GenOut, Prepared, prepare_ts
 from ..device_map import physical_gpus, summarize_device_map
@@ -73,7 +74,16 @@ class FakeEngine(Engine):
             first = p.pixel_values.reshape(-1)[0]
             row = [p.entries, len(p.input_ids), count_image_tokens(p.input_ids), int(round(float(first) * 127.5 + 127.5))]
             ids.append((row + [0] * max_new)[:max_new])
-        return GenOut(token_ids=ids, token_ms=times, start_ms=start_ms, vision_ms=0.0)
+        return GenOut(token_ids=ids, token_ms=times, start_ms=start_ms, vision_ms=0.0, peak_memory=self.peaks(items))
+
+    def peaks(self, items: List[Prepared]) -> Optional[List[Dict[str, Any]]]:
+        """--fake-peak-mib: a made-up peak per CUDA_VISIBLE_DEVICES entry, growing with the batch's image entries."""
+        if self.a.fake_peak_mib <= 0:
+            return None
+        entries = sum(p.entries for p in items)
+        gpus = physical_gpus() or ["0"]
+        return [{"ordinal": i, "gpu": g, "allocatedMiB": self.a.fake_peak_mib + entries,
+                 "reservedMiB": self.a.fake_peak_mib * 1.25} for i, g in enumerate(gpus)]
 
     def is_oom(self, e: BaseException) -> bool:
         return isinstance(e, FakeOutOfMemoryError)

@@ -1,6 +1,6 @@
 """One micro-batch through model.generate(): left-padded tensors, the KV cache arguments (kv_cache.py), greedy
-exactly max_new tokens, a streamer that stamps each token after synchronizing every GPU of the replica, and hooks
-that time the vision tower + projector (visionMs)."""
+exactly max_new tokens, a streamer that stamps each token after synchronizing every GPU of the replica, hooks
+that time the vision tower + projector (visionMs), and each GPU's peak memory over the batch (memory.py)."""
 from __future__ import annotations
 
 import time
@@ -9,6 +9,7 @@ from typing import Any, Callable, Dict, List, Optional
 from ..batch import GenOut, Prepared
 from ..gemma3 import IMAGE_TOKEN_ID, left_pad
 from .kv_cache import KVCaches
+from .memory import read_peaks, reset_peaks
 from .model_loading import first_device, vision_modules
 
 
@@ -68,8 +69,9 @@ class Generator:
     """Runs generate() for a list of Prepared items and returns their tokens, token times and notes."""
 
     def __init__(self, torch: Any, model: Any, dtype: Any, caches: KVCaches, vision: VisionTimer,
-                 sync: Callable[[], None]) -> None:
+                 sync: Callable[[], None], physical: Optional[List[str]] = None) -> None:
         self.torch = torch
+        self.physical = list(physical or [])
         self.model = model
         self.dtype = dtype
         self.caches = caches
@@ -99,12 +101,16 @@ class Generator:
         kwargs["streamer"] = clock
         self.vision.reset()
         self.sync()
+        reset_peaks(self.torch)
         start_ms = (time.perf_counter() - p0) * 1000
         with self.torch.inference_mode():
             out = self.model.generate(**kwargs)
+        self.sync()
+        peaks = read_peaks(self.torch, self.physical)
         token_ids = out[:, width:].tolist()
         times = clock.times[-max_new:]
         if len(times) != max_new or any(len(r) != max_new for r in token_ids):
             notes.append(f"generate produced {len(token_ids[0]) if token_ids else 0} tokens and {len(times)} time stamps "
                          f"for {max_new} asked")
-        return GenOut(token_ids=token_ids, token_ms=times, start_ms=start_ms, vision_ms=self.vision.ms(), notes=notes)
+        return GenOut(token_ids=token_ids, token_ms=times, start_ms=start_ms, vision_ms=self.vision.ms(), notes=notes,
+                      peak_memory=peaks)

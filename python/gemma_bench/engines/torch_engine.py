@@ -52,7 +52,7 @@ class TorchEngine(Engine):
         compile_state = CompileState(m.compile_enabled, m.model.generation_config)
         vision = VisionTimer(m.model, rt.sync)
         self.caches = KVCaches(rt.torch, m.model, rt.dtype, a.kv_cache, a.max_cache_len, lambda: compile_state.enabled)
-        self.generator = Generator(rt.torch, m.model, rt.dtype, self.caches, vision, rt.sync)
+        self.generator = Generator(rt.torch, m.model, rt.dtype, self.caches, vision, rt.sync, physical_gpus())
         warm = warm_up(self.generate, parse_int_list(a.warm_batch_sizes), compile_state, self.is_oom)
         notes += warm.pop("notes")
         return ready_body(a, rt, m, device_map, physical_gpus(), offloaded, warm, notes)

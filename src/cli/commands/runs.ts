@@ -14,7 +14,8 @@ import { writeHtmlReport } from '../html-out.js';
 import { describeSlo, goodput, parseGoodputSpec, type GoodputSlo } from '../../report/goodput.js';
 import { listRuns, removeRun, resolveRunOrGroup, resolveTarget, StoreError, type RunListEntry } from '../../store/run-store.js';
 import { fmtCount, fmtDuration, fmtMs, fmtRate, padTable, sig3 } from '../../report/format.js';
-import { loadText, localTime, panScanText } from '../../report/phrases.js';
+import { loadText, localTime, panScanText, PEAK_MEMORY_EXPLAINED, peakMemoryLines } from '../../report/phrases.js';
+import { rooflineDetails } from '../../report/roofline.js';
 
 const JSON_SHAPES = `JSON output (--json), stable:
   runs list --json   {"runsDir": string, "runs": [entry...]}, newest first; an entry is either
@@ -189,6 +190,7 @@ export function renderRunText(run: RunFile, slo?: GoodputSlo): string {
     `Requests:  ${s.completed} completed, ${s.failed} failed, ${s.cancelled} cancelled, ${s.warmup} warmup (excluded)`,
     `Rates:     ${fmtRate(s.throughputReqS, 'req/s')}, ${fmtRate(s.outputTokensPerS, 'output tok/s')}, ${fmtRate(s.tokensPerSMean, 'tok/s per request (mean)')} over ${fmtDuration(s.measuredWallS)} measured`,
     ...(slo ? [goodputLine(run, slo)] : []),
+    ...rooflineDetails(s.roofline).map((l, i) => (i === 0 ? `Roofline:  ${l}` : `           ${l}`)),
     `Crops:     ${Object.entries(s.cropsHistogram).map(([k, n]) => `${k}: ${n}`).join(', ') || '-'} (mean ${cropsMean(s) === null ? '-' : sig3(cropsMean(s)!, 2)})`,
     '',
   );
@@ -213,6 +215,8 @@ export function renderRunText(run: RunFile, slo?: GoodputSlo): string {
     ]);
     out.push(padTable([rh, ...rr], { align: ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'left'] }), '');
   }
+  const peaks = peakMemoryLines(s.perReplica);
+  if (peaks.length) out.push(`Peak GPU memory (${PEAK_MEMORY_EXPLAINED}):`, ...peaks.map((l) => `  ${l}`), '');
   const failed = run.requests.filter((r) => r.status === 'failed' && !r.warmup);
   if (run.notes.length || failed.length) {
     out.push('Notes:');

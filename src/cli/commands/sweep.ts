@@ -138,6 +138,8 @@ export async function run(argv: readonly string[]): Promise<number> {
       if (replicas.length !== count || dead.size > 0) {
         await Promise.allSettled(replicas.map((x) => x.close()));
         dead.clear();
+        // A missing package, provider or GPU is a configuration error (exit 2) before anything loads.
+        await backend.preflight?.({ replicas: count, gpusPerReplica: spec.topology.gpusPerReplica });
         replicas = await backend.start({ replicas: count, gpusPerReplica: spec.topology.gpusPerReplica, log });
         for (const x of replicas) void x.died.then(() => dead.add(x.id));
       }

@@ -12,6 +12,7 @@ import { PercentileTable } from './PercentileTable.js';
 import { ServerPanel } from './ServerPanel.js';
 import { TelemetryPanel } from './TelemetryPanel.js';
 import { loadText, panScanText } from '../../report/phrases.js';
+import { rooflineShort } from '../../report/roofline.js';
 
 export const PROGRESS_BAR_CHARS = 32;
 export const SPARKLINE_CHARS = 48;
@@ -149,6 +150,20 @@ function Parity({ s }: { readonly s: DashboardState }) {
   );
 }
 
+/** The finished run's roofline: how close the TTFT and TPOT medians came to the hardware's floor, or why unknown. */
+function Roofline({ s }: { readonly s: DashboardState }) {
+  const r = s.finished?.summary.roofline;
+  if (!r) return null;
+  return r.unknown !== null ? (
+    <Text dimColor>Roofline {truncate(rooflineShort(r), 91)}</Text>
+  ) : (
+    <Text>
+      <Text bold>Roofline </Text>
+      {truncate(rooflineShort(r), 91)}
+    </Text>
+  );
+}
+
 function CropsAndSpark({ s }: { readonly s: DashboardState }) {
   const measured = s.finished?.summary.cropsHistogram ?? s.progress?.snapshot.cropsHistogram ?? {};
   const hasMeasured = Object.keys(measured).length > 0;
@@ -254,6 +269,7 @@ export function Dashboard({ state: s, hints, animate = true }: Props) {
         <PercentileTable metrics={metrics} mode={s.finished ? 'final' : 'live'} />
         <Rates s={s} />
         <Parity s={s} />
+        <Roofline s={s} />
       </Box>
       <CropsAndSpark s={s} />
       <Errors s={s} />

@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CSV_COLUMNS, runToJson } from '../../../src/report/export.js';
+import { renderRunText } from '../../../src/cli/commands/runs.js';
 import { fakeRun } from '../../helpers/fake-run.js';
 import { CLI, homeWith } from '../../helpers/cli-run.js';
 
@@ -95,6 +96,14 @@ test('runs show: text report by unique prefix; --json is the run as saved (reada
   assert.equal(j.stdout, runToJson(JSON.parse(readFileSync(join(h.dir, `${A}.json`), 'utf8'))), 'pretty-printed for people');
   assert.deepEqual(JSON.parse(j.stdout), JSON.parse(runToJson(runA)));
   assert.match(h.cli(['runs', 'show', 'latest']).stdout, new RegExp(`^Run ${GROUP}-p2`));
+});
+
+test('runs show: peak GPU memory per replica and GPU where the backend measured it, no line otherwise', () => {
+  assert.doesNotMatch(renderRunText(runA), /Peak GPU memory/);
+  const text = renderRunText(fakeRun({ replicas: 2, requests: 10, peakMemory: true }));
+  assert.match(text, /^Peak GPU memory \(torch max_memory_allocated \(reserved\), reset before each micro-batch; the highest batch of the run\):$/m);
+  assert.match(text, /^ {2}replica 0: GPU 0 19\.6 GiB \(reserved 21\.6\), GPU 1 17\.7 GiB \(reserved 19\.6\)$/m);
+  assert.match(text, /^ {2}replica 1: GPU 2 19\.6 GiB \(reserved 21\.6\), GPU 3 17\.7 GiB \(reserved 19\.6\)$/m);
 });
 
 test('runs show: unknown, ambiguous, missing id, group id (exit 2); unreadable file (exit 1)', async () => {

@@ -8,6 +8,7 @@
 import { failedResult, type Backend, type BackendStartOptions, type InferRequest, type InferResult, type LogFn, type Replica } from '../../backend.js';
 import type { RemoteTargets } from '../../../telemetry/telemetry.js';
 import type { ScrapeTarget } from '../../../telemetry/remote-sampler.js';
+import { GEMMA3_TEXT, gemma3SizeFromName, type ModelCostInfo } from '../../roofline.js';
 import type { ModelDescription } from '../../types.js';
 import { createAgents, destroyAgents, type Agents } from '../../../util/http-get.js';
 import { DEFAULT_REQUEST_TIMEOUT_S, streamPost } from './client.js';
@@ -72,6 +73,8 @@ export interface OpenAIBackendOptions {
   readonly metricsUrls?: readonly string[];
   /** DCGM exporter per endpoint, in endpoint order (usually http://host:9400/metrics). */
   readonly dcgmUrls?: readonly string[];
+  /** The servers' GPU model (nvidia-smi's name), for the roofline where no DCGM exporter names it. */
+  readonly gpuName?: string;
 }
 
 /** The expected counts the engine's planned requests carry (src/engine/scheduler.ts PlannedRequest). */
@@ -395,6 +398,12 @@ export class OpenAIBackend implements Backend {
     this.shared.images = store;
     log('info', `images prepared: ${store.stats.files} file(s), ${(store.stats.base64Bytes / 1048576).toFixed(1)} MiB base64, ${Math.round(store.stats.prepareMs)} ms`);
     return store;
+  }
+
+  /** The served model's architecture when its id names a Gemma 3 size (google/gemma-3-27b-it), bf16 weights. */
+  costModel(): ModelCostInfo | null {
+    const size = gemma3SizeFromName(this.shared.model.id);
+    return size ? { name: this.shared.model.id, arch: GEMMA3_TEXT[size], bytesPerParam: 2, declaredGpu: this.shared.opts.gpuName ?? null } : null;
   }
 
   model(): ModelDescription {

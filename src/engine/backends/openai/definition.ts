@@ -21,6 +21,7 @@ export const OPENAI_FIELDS = [
   { flag: 'no-unique-images', key: 'uniqueImages', type: { kind: 'flag', negates: true }, description: "openai: send each image as is (default: each request's image differs by one pixel bit, so server caches cannot flatter the results)" },
   { flag: 'metrics-url', key: 'metricsUrls', type: { kind: 'list' }, placeholder: 'URL', description: "openai: an endpoint's Prometheus page, in endpoint order (default {base}/metrics)" },
   { flag: 'no-server-metrics', key: 'serverMetrics', type: { kind: 'flag', negates: true }, description: "openai: do not scrape the servers' /metrics" },
+  { flag: 'gpu-name', key: 'gpuName', type: { kind: 'string' }, placeholder: 'NAME', description: "openai: the servers' GPU model as nvidia-smi names it (e.g. \"NVIDIA H100 80GB HBM3\"), for the run's roofline when no --dcgm-url names it; GPUs per server from --gpus-per-replica" },
   { flag: 'dcgm-url', key: 'dcgmUrls', type: { kind: 'list' }, placeholder: 'URL', description: "openai: a DCGM exporter (usually http://host:9400/metrics) for an endpoint's GPUs, in endpoint order" },
 ] as const satisfies readonly Field[];
 
@@ -39,6 +40,7 @@ export interface OpenAIOptions {
   readonly metricsUrls?: readonly string[];
   readonly serverMetrics?: boolean;
   readonly dcgmUrls?: readonly string[];
+  readonly gpuName?: string;
 }
 
 export const openaiDefinition: BackendDefinition<'openai', OpenAIOptions> = {

@@ -4,17 +4,19 @@
 // (interpreter, packages, GPU count against the topology), starting the replicas in parallel, and the model
 // description the run file records. Process plumbing is in replica.ts, the wire format in protocol.ts.
 import 'sharp'; // sharp must be loaded on the main thread before the preprocessing threads that use it start
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { endianness } from 'node:os';
-import { resolve } from 'node:path';
-import type { Backend, BackendStartOptions, LogFn, Replica } from '../../backend.js';
+import { join, resolve } from 'node:path';
+import type { Backend, BackendStartOptions, BackendTopology, LogFn, Replica } from '../../backend.js';
 import { probeNvidiaSmi, type NvidiaSmiProbeResult } from '../../../telemetry/gpu-probe.js';
 import type { ModelDescription } from '../../types.js';
+import { GEMMA3_TEXT, gemma3ArchFromConfig, gemma3SizeFromName, type Gemma3TextArch, type ModelCostInfo } from '../../roofline.js';
 import { TransformersBackendError } from './errors.js';
 import { defaultPixelDir } from './preprocess-client.js';
 import type { ProbeMessage, ReadyMessage } from './protocol.js';
 import { probePython, resolvePython, WORKER_SCRIPT, workerArgs, type Attention, type Dtype, type KvCache, type ModelSize, type PreprocessMode, type WorkerConfig } from './python.js';
 import { formatDeviceMap, startWorkerReplica, type StartedReplica } from './replica.js';
+import { DEFAULT_WORKER_TIMEOUT_S } from './timeouts.js';
 import { assignGpuGroups, formatGpuList, parseCudaVisibleDevices, resolveReplicaCount, resolveVisibleGpus, TopologyError, type VisibleGpus } from './topology.js';
 
 export const MODEL_SIZES: readonly ModelSize[] = ['4b', '12b', '27b'];
@@ -56,6 +58,9 @@ export interface TransformersBackendOptions {
   readonly extraWorkerArgs?: readonly string[];
   readonly probeTimeoutMs?: number;
   readonly closeGraceMs?: number;
+  /** --worker-timeout: seconds a worker may take to load (warm-up and compilation included), and per 256 new tokens
+   *  of a micro-batch; a worker past its limit is killed and its batch fails. 0: no limit. Default 1800. */
+  readonly workerTimeoutS?: number;
 }
 
 export class TransformersBackend implements Backend {
@@ -102,6 +107,7 @@ export class TransformersBackend implements Backend {
       preprocess: c.preprocess,
       processor: c.processor,
       python: this.python,
+      workerTimeoutS: this.opts.workerTimeoutS ?? DEFAULT_WORKER_TIMEOUT_S,
       parameters: r?.model.parameters ?? (random ? PUBLISHED_PARAMETERS[c.modelSize!] : null),
     };
     if (r) {
@@ -132,6 +138,31 @@ export class TransformersBackend implements Backend {
     };
   }
 
+  /** The architecture for the roofline: the published one for random weights, a local directory's config.json, or
+   *  the size a Hub id names (google/gemma-3-27b-it). Weights of 2 bytes in bf16/fp16, 4 in fp32. */
+  costModel(): ModelCostInfo | null {
+    const c = this.config;
+    let arch: Gemma3TextArch | null = null;
+    let name: string;
+    if (c.weights === 'random') {
+      arch = GEMMA3_TEXT[c.modelSize!];
+      name = `gemma-3-${c.modelSize}`;
+    } else {
+      name = c.model!;
+      const cfg = join(c.model!, 'config.json');
+      if (existsSync(cfg)) {
+        try {
+          arch = gemma3ArchFromConfig(JSON.parse(readFileSync(cfg, 'utf8')));
+        } catch {
+          arch = null;
+        }
+      }
+      const size = gemma3SizeFromName(c.model!);
+      if (!arch && size) arch = GEMMA3_TEXT[size];
+    }
+    return arch ? { name, arch, bytesPerParam: c.dtype === 'fp32' ? 4 : 2, pipelineSharded: true } : null;
+  }
+
   /** Turns `replicas: "auto"` into a count (visible GPUs / gpusPerReplica), with the same detection start() uses. */
   async resolveReplicas(gpusPerReplica: number, replicas: number | 'auto', signal?: AbortSignal): Promise<number> {
     if (replicas !== 'auto') return replicas;
@@ -143,18 +174,28 @@ export class TransformersBackend implements Backend {
     }
   }
 
-  async start(s: BackendStartOptions): Promise<Replica[]> {
-    const log = s.log;
-    // 1. Before anything loads: the interpreter and its packages, then the GPUs against the topology.
-    const probe = await this.probe(s.signal);
-    const visible = await this.visibleGpus(s.signal);
-    let groups;
+  /** Before anything loads (and before a run emits anything): the interpreter and its packages, then the GPUs against
+   *  the topology. Every problem is a configuration error (exit 2). The probe is cached for start(). */
+  async preflight(t: BackendTopology, signal?: AbortSignal): Promise<void> {
+    await this.groups(t, signal);
+  }
+
+  private async groups(t: BackendTopology, signal?: AbortSignal) {
+    await this.probe(signal);
+    const visible = await this.visibleGpus(signal);
     try {
-      groups = assignGpuGroups(visible, s.gpusPerReplica, s.replicas);
+      return assignGpuGroups(visible, t.gpusPerReplica, t.replicas);
     } catch (err) {
       if (err instanceof TopologyError) throw new TransformersBackendError(err.message);
       throw err;
     }
+  }
+
+  async start(s: BackendStartOptions): Promise<Replica[]> {
+    const log = s.log;
+    // 1. Before anything loads: the interpreter and its packages, then the GPUs against the topology.
+    const groups = await this.groups(s, s.signal);
+    const probe = this.probed!;
     log('info', `transformers backend: ${probe.python.executable} (Python ${probe.python.version}, torch ${probe.packages.torch ?? '?'}, transformers ${probe.packages.transformers ?? '?'}); ${s.replicas} replica${s.replicas === 1 ? '' : 's'} x ${s.gpusPerReplica} GPU${s.gpusPerReplica === 1 ? '' : 's'}: ${groups.map((g, i) => `replica ${i} on GPU ${g.ids.join(',')}`).join('; ')}`);
 
     // 2. Every replica loads in parallel; if one fails the others are stopped and its reason is the error.
@@ -173,6 +214,7 @@ export class TransformersBackend implements Backend {
           log,
           ...(s.signal ? { signal: s.signal } : {}),
           ...(this.opts.closeGraceMs !== undefined ? { closeGraceMs: this.opts.closeGraceMs } : {}),
+          ...(this.opts.workerTimeoutS !== undefined ? { workerTimeoutS: this.opts.workerTimeoutS } : {}),
         }),
       ),
     );

@@ -5,7 +5,8 @@
 import { failedResult, type InferRequest, type InferResult } from '../../backend.js';
 import type { PreparedItem } from './preprocess-protocol.js';
 import type { RequestMessage, ResultMessage, WorkerRequestResult } from './protocol.js';
-import type { WorkerChannel } from './worker-channel.js';
+import { batchLimitMs, batchTimeoutReason } from './timeouts.js';
+import type { BatchLimit, WorkerChannel } from './worker-channel.js';
 
 /** What the batch paths read of their replica, live. */
 export interface BatchTarget {
@@ -16,12 +17,21 @@ export interface BatchTarget {
   /** Worker clock minus nowMs(), in ms. */
   readonly clockOffsetMs: number;
   readonly channel: WorkerChannel;
+  /** --worker-timeout in seconds (0: no limit). */
+  readonly workerTimeoutS: number;
 }
 
 /** Sends one micro-batch; rejects with the death reason (or "closed") when the replica takes no work. */
 export function sendBatch(r: BatchTarget, batchId: number, requests: readonly RequestMessage[]): Promise<ResultMessage> {
   if (!r.ready) return Promise.reject(new Error(r.deathReason ?? 'the replica is closed'));
-  return r.channel.send(batchId, requests, () => r.deathReason ?? 'the worker no longer accepts input');
+  return r.channel.send(batchId, requests, () => r.deathReason ?? 'the worker no longer accepts input', batchLimit(r.workerTimeoutS, requests));
+}
+
+/** The time limit of a micro-batch: --worker-timeout per 256 of the most new tokens any of its requests asks for. */
+export function batchLimit(timeoutS: number, requests: readonly RequestMessage[]): BatchLimit | null {
+  const newTokens = Math.max(0, ...requests.map((q) => q.maxNewTokens));
+  const ms = batchLimitMs(timeoutS, newTokens);
+  return ms === null ? null : { ms, reason: batchTimeoutReason(timeoutS, ms, requests.length, newTokens) };
 }
 
 /** Maps one worker result onto the engine's InferResult, on the engine's clock. */
@@ -43,6 +53,7 @@ export function toInferResult(req: InferRequest, r: WorkerRequestResult | undefi
     startedAt: ts ? ts.startedAt : base,
     tokenTimes: r.tokenMs.map((ms) => base + ms),
     tokenIds: r.tokenIds,
+    ...(msg.peakMemory ? { peakMemory: msg.peakMemory.map((p) => ({ gpu: p.gpu ?? `cuda:${p.ordinal}`, allocatedMiB: p.allocatedMiB, reservedMiB: p.reservedMiB })) } : {}),
   };
 }
 

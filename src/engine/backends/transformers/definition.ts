@@ -16,6 +16,7 @@ export const TRANSFORMERS_FIELDS = [
   { flag: 'max-cache-len', key: 'maxCacheLen', type: { kind: 'int', min: 256 }, placeholder: 'N', description: 'transformers: static cache length in tokens (default 4096)' },
   { flag: 'preprocess', key: 'preprocess', type: { kind: 'enum', values: ['ts', 'hf'] }, placeholder: 'ts|hf', description: "transformers: ts = gemma-bench's HF-exact preprocessing off the main thread, pipelined (default); hf = HF's Gemma3Processor in the worker" },
   { flag: 'python', key: 'python', type: { kind: 'string' }, placeholder: 'PATH', description: 'transformers: Python interpreter with torch, transformers, accelerate (default $GEMMA_BENCH_PYTHON or python3)' },
+  { flag: 'worker-timeout', key: 'workerTimeout', type: { kind: 'number', min: 0 }, placeholder: 'S', description: 'transformers: seconds a worker may take to load and warm up (compilation included), and per 256 new tokens of a micro-batch; past it the worker is killed, its batch fails and the other replicas go on (default 1800; 0: no limit)' },
   { flag: 'processor', key: 'processor', type: { kind: 'string' }, placeholder: 'DIR', description: 'transformers: local Gemma 3 processor directory for --preprocess hf (needed with --weights random)' },
 ] as const satisfies readonly Field[];
 
@@ -27,6 +28,7 @@ export interface TransformersOptions {
   readonly preprocess?: 'ts' | 'hf';
   readonly python?: string;
   readonly processor?: string;
+  readonly workerTimeout?: number;
 }
 
 export const transformersDefinition: BackendDefinition<'transformers', TransformersOptions> = {
@@ -51,6 +53,7 @@ export const transformersDefinition: BackendDefinition<'transformers', Transform
         ...(o.preprocess ? { preprocess: o.preprocess } : {}),
         ...(o.python !== undefined ? { python: o.python } : {}),
         ...(o.processor !== undefined ? { processor: o.processor } : {}),
+        ...(o.workerTimeout !== undefined ? { workerTimeoutS: o.workerTimeout } : {}),
         seed: ctx.seed,
         warmBatchSizes: ctx.batchSize > 1 ? [1, ctx.batchSize] : [1],
         ...(ctx.env ? { env: ctx.env } : {}),

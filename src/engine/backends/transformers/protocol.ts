@@ -148,6 +148,17 @@ export const ReadyMessageSchema = z.object({
 });
 export type ReadyMessage = z.infer<typeof ReadyMessageSchema>;
 
+/** One GPU's peak memory over a micro-batch: torch.cuda.max_memory_allocated / max_memory_reserved after
+ *  reset_peak_memory_stats before the batch (python/gemma_bench/engines/memory.py), in MiB. */
+export const PeakMemorySchema = z.object({
+  ordinal: z.number().int(),
+  /** The CUDA_VISIBLE_DEVICES entry (nvidia-smi index, or a UUID) behind this CUDA ordinal. */
+  gpu: z.string().nullable(),
+  allocatedMiB: z.number(),
+  reservedMiB: z.number().nullable(),
+});
+export type PeakMemory = z.infer<typeof PeakMemorySchema>;
+
 export const ResultMessageSchema = z.object({
   type: z.literal('result'),
   batchId: z.number(),
@@ -159,6 +170,9 @@ export const ResultMessageSchema = z.object({
   oom: z.boolean(),
   /** Things worth telling the user about this batch (e.g. a new static-cache shape was compiled). */
   notes: z.array(z.string()),
+  /** Each GPU's peak memory over the batch; absent from a worker (or engine) that does not measure it. Optional, so
+   *  protocol 1 holds both ways: an older worker sends none, an older gemma-bench ignores it. */
+  peakMemory: z.array(PeakMemorySchema).nullable().optional(),
 });
 export type ResultMessage = z.infer<typeof ResultMessageSchema>;
 

@@ -18,6 +18,7 @@ import { WorkerChannel } from './worker-channel.js';
 import { adoptClockOffset, measureClockOffset } from './clock-offset.js';
 import { inferHf } from './batches.js';
 import { inferTs, type TsBatchTarget } from './ts-pipeline.js';
+import { DEFAULT_WORKER_TIMEOUT_S, loadLimitMs, loadTimeoutReason } from './timeouts.js';
 
 export { CLOCK_PINGS } from './clock-offset.js';
 export { PONG_TIMEOUT_MS } from './worker-channel.js';
@@ -39,6 +40,8 @@ export interface ReplicaSpawnSpec {
   readonly log: LogFn;
   readonly signal?: AbortSignal;
   readonly closeGraceMs?: number;
+  /** --worker-timeout in seconds: the loading limit, and per 256 new tokens a micro-batch's (0: none; default 1800). */
+  readonly workerTimeoutS?: number;
 }
 
 export interface StartedReplica {
@@ -87,6 +90,8 @@ class WorkerReplica implements TsBatchTarget {
   readonly channel: WorkerChannel;
   readonly replica: Replica;
   private readonly onAbort = () => this.failStart('cancelled while loading');
+  private loadTimer: NodeJS.Timeout | null = null;
+  readonly workerTimeoutS: number;
 
   constructor(
     private readonly spec: ReplicaSpawnSpec,
@@ -95,10 +100,17 @@ class WorkerReplica implements TsBatchTarget {
     private readonly resolveStart: (r: StartedReplica) => void,
     private readonly rejectStart: (e: Error) => void,
   ) {
+    this.workerTimeoutS = spec.workerTimeoutS ?? DEFAULT_WORKER_TIMEOUT_S;
     this.prepStarting = spec.preprocess === 'ts' ? PreprocessClient.start(spec.id, spec.pixelDir, spec.log) : null;
     this.prepStarting?.catch(() => undefined); // reported by onReady; a start that fails earlier must not go unhandled
     const died = new Promise<string>((r) => (this.resolveDied = r));
-    this.channel = new WorkerChannel(spec.id, spec.log, (m) => proc.write(m), (m) => void this.onReady(m));
+    this.channel = new WorkerChannel(
+      spec.id,
+      spec.log,
+      (m) => proc.write(m),
+      (m) => void this.onReady(m),
+      (reason) => this.die(reason),
+    );
     this.replica = {
       id: spec.id,
       devices: spec.group.ids.map((g) => `gpu:${g}`),
@@ -137,11 +149,19 @@ class WorkerReplica implements TsBatchTarget {
     const { signal } = this.spec;
     if (signal?.aborted) this.onAbort();
     else signal?.addEventListener('abort', this.onAbort, { once: true });
+    const limit = loadLimitMs(this.workerTimeoutS);
+    if (limit !== null && this.state === 'starting') this.loadTimer = setTimeout(() => this.failStart(loadTimeoutReason(this.workerTimeoutS)), limit);
+  }
+
+  private clearLoadTimer(): void {
+    if (this.loadTimer) clearTimeout(this.loadTimer);
+    this.loadTimer = null;
   }
 
   private failStart(reason: string): void {
     if (this.state !== 'starting') return;
     this.state = 'dead';
+    this.clearLoadTimer();
     this.channel.dropPongs();
     this.spec.signal?.removeEventListener('abort', this.onAbort);
     const gpuText = this.spec.group.ids.join(',');
@@ -186,6 +206,7 @@ class WorkerReplica implements TsBatchTarget {
       return;
     }
     this.state = 'ready';
+    this.clearLoadTimer();
     (this.replica as { loadMs: number }).loadMs = nowMs() - this.t0;
     this.spec.signal?.removeEventListener('abort', this.onAbort);
     this.resolveStart({ replica: this.replica, ready, clockOffsetMs: this.offsetMs });

@@ -208,8 +208,10 @@ test('a directory without the graphs is refused, naming what is missing', async 
 });
 
 test('onnxruntime cannot shard: more than one GPU per replica on the CUDA EP is refused naming the transformers backend', async () => {
-  const b = await OnnxBackend.create({ model: 'tiny', ep: 'cuda', log: quiet, env });
-  await assert.rejects(b.start({ replicas: 1, gpusPerReplica: 2, log: quiet }), /--backend transformers/);
+  // As on a machine where the CUDA execution provider is installed (the refusal must not depend on this one's).
+  const providers = () => ({ version: '1.30.0', providers: ['cpu', 'cuda'], notInstalled: [], error: null });
+  const b = await OnnxBackend.create({ model: 'tiny', ep: 'cuda', log: quiet, env, providers });
+  await assert.rejects(b.start({ replicas: 1, gpusPerReplica: 2, log: quiet }), (e: Error & { stage?: string }) => /cannot shard.*--backend transformers/.test(e.message) && e.stage === 'configuration');
 });
 
 test('a replica whose thread exits mid-run reports it died, and its in-flight batch fails with the reason', async () => {

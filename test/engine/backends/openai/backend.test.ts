@@ -117,6 +117,21 @@ describe('OpenAIBackend against the replayer', () => {
     }
   });
 
+  it('its model cost for the roofline: the served id names the Gemma 3 size; --gpu-name names the GPUs', async () => {
+    const rep = await SseReplayer.start({ plan: () => ({ kind: 'replay', fixture: fast }), models: { kind: 'ok', ids: ['google/gemma-3-12b-it'] } });
+    const other = await SseReplayer.start({ plan: () => ({ kind: 'replay', fixture: fast }), models: { kind: 'ok', ids: ['meta-llama/Llama-3.1-8B'] } });
+    const log = collectLog();
+    const b = await OpenAIBackend.create({ endpoints: [rep.url], log: log.log, env: {}, gpuName: 'NVIDIA L40S' });
+    const c = await OpenAIBackend.create({ endpoints: [other.url], log: log.log, env: {} });
+    try {
+      const cost = b.costModel()!;
+      assert.deepEqual([cost.name, cost.arch.hiddenSize, cost.bytesPerParam, cost.declaredGpu], ['google/gemma-3-12b-it', 3840, 2, 'NVIDIA L40S']);
+      assert.equal(c.costModel(), null, 'not a Gemma 3 id: the cost is unknown');
+    } finally {
+      await Promise.all([b.close(), c.close(), rep.close(), other.close()]);
+    }
+  });
+
   it('sends the API key as Bearer and never lets it into errors, results, logs or the model description', async () => {
     const key = 'sk-test-0123456789abcdef-SECRET';
     const rep = await SseReplayer.start({

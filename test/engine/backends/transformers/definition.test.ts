@@ -68,6 +68,13 @@ describe('transformers flags', () => {
     }
   });
 
+  it('--worker-timeout S reaches the backend (default 1800 s, 0 turns it off, negative refused)', async () => {
+    assert.equal((await fromFlags({ 'model-size': '27b', 'worker-timeout': '45' })).model().details.workerTimeoutS, 45);
+    assert.equal((await fromFlags({ 'model-size': '27b', 'worker-timeout': '0' })).model().details.workerTimeoutS, 0);
+    assert.equal((await fromFlags({ 'model-size': '27b' })).model().details.workerTimeoutS, 1800);
+    await assert.rejects(fromFlags({ 'model-size': '27b', 'worker-timeout': '-1' }), (e: Error) => e instanceof ConfigError && /--worker-timeout must be a number >= 0 \(got -1\)/.test(e.message));
+  });
+
   it('a transformers flag given to another backend names the backend that takes it', () => {
     assert.throws(() => overridesFromFlags({ weights: 'random' }), /--weights applies to --backend transformers, not to the onnx backend/);
     assert.throws(() => overridesFromFlags({ backend: 'transformers', ep: 'cuda' }), /--ep applies to --backend onnx, not to the transformers backend/);

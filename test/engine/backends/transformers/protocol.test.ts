@@ -30,6 +30,18 @@ describe('transformers protocol', () => {
     }
   });
 
+  it('peakMemory is optional in a result (protocol 1 both ways), and checked when present', () => {
+    const base = { type: 'result', batchId: 1, recvTime: 1, results: [], batchError: null, oom: false, notes: [] };
+    const without = parseWorkerLine(JSON.stringify(base));
+    assert.ok(without.ok && without.message.type === 'result' && without.message.peakMemory === undefined);
+    const peak = [{ ordinal: 0, gpu: '3', allocatedMiB: 27874.5, reservedMiB: 29504 }];
+    const withIt = parseWorkerLine(JSON.stringify({ ...base, peakMemory: peak }));
+    assert.ok(withIt.ok && withIt.message.type === 'result');
+    assert.deepEqual(withIt.ok && withIt.message.type === 'result' ? withIt.message.peakMemory : null, peak);
+    const bad = parseWorkerLine(JSON.stringify({ ...base, peakMemory: [{ ordinal: 0, gpu: '3', allocatedMiB: 'lots', reservedMiB: null }] }));
+    assert.ok(!bad.ok && /peakMemory/.test(bad.error));
+  });
+
   it('reports non-JSON and wrongly shaped lines with what was wrong', () => {
     const a = parseWorkerLine('Loading checkpoint shards: 100%');
     assert.ok(!a.ok && /not JSON/.test(a.error));

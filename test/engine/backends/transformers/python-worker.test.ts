@@ -87,7 +87,7 @@ describe('python worker with its model-free engine, driven by the TransformersBa
 
   before(async () => {
     dir = tempDir('img');
-    replicas = await start(['--fake-oom-batches', '2'], [0, 1]);
+    replicas = await start(['--fake-oom-batches', '2', '--fake-peak-mib', '1000'], [0, 1]);
   });
   after(async () => {
     await Promise.all([...replicas, ...crashy].map((r) => r.close()));
@@ -115,6 +115,14 @@ describe('python worker with its model-free engine, driven by the TransformersBa
     }
     assert.equal(res[0].crops, 3);
     assert.equal(res[1].crops, 2);
+    // The worker's per-GPU peak memory of the batch (the fake engine's: 1000 MiB + 1 per image entry, 4 + 3 here),
+    // named by the replica's CUDA_VISIBLE_DEVICES entries.
+    for (const r of res) {
+      assert.deepEqual(r.peakMemory, [
+        { gpu: '0', allocatedMiB: 1007, reservedMiB: 1250 },
+        { gpu: '1', allocatedMiB: 1007, reservedMiB: 1250 },
+      ]);
+    }
     assert.deepEqual(readdirSync(pixelDir), [], 'the worker deleted the pixel files');
   });
 

@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Replica } from '../../../../src/engine/backend.js';
 import { Scheduler, type PlannedRequest } from '../../../../src/engine/scheduler.js';
 import type { RequestRecord } from '../../../../src/engine/types.js';
+import { summarizeRecords } from '../../../../src/engine/accumulator.js';
 import { TransformersBackend, TransformersBackendError, type TransformersBackendOptions } from '../../../../src/engine/backends/transformers/index.js';
 import { nowMs } from '../../../../src/util/clock.js';
 import { promptInputIds } from '../../../../src/panscan/tokenizer.js';
@@ -125,6 +126,13 @@ describe('transformers backend against the synthesized transcript (ts preprocess
       assert.ok(Math.abs(r.visionMs! - entry.visionMs! * TIME_SCALE) < 1e-9);
     }
     assert.deepEqual(readdirSync(pixelDir), [], 'the worker deletes every pixel file');
+    // Each GPU's peak memory over the batch, as the worker measured it, on every request of the batch.
+    for (const r of res) {
+      assert.deepEqual(r.peakMemory, [
+        { gpu: '0', allocatedMiB: 29871.4, reservedMiB: 31744 },
+        { gpu: '1', allocatedMiB: 26014.2, reservedMiB: 27648 },
+      ]);
+    }
   });
 
   it('fails only the batch that ran out of CUDA memory; the replica carries on, two batches in flight', async () => {
@@ -216,6 +224,17 @@ describe('transformers replicas under the real scheduler', () => {
       assert.equal(failed.length, 2);
       assert.ok(failed.some((r) => r.replica === 0 && /CUDA out of memory/.test(r.error!)));
       assert.ok(failed.some((r) => r.replica === 1 && /replica 1 died: .*exited with status 1/.test(r.error!)));
+      // Peak memory per replica and GPU: the highest of its batches (allocated and reserved each on its own).
+      const peaks = new Map(summarizeRecords(records).perReplica.map((r) => [r.replica, r.peakMemory]));
+      assert.deepEqual(peaks.get(0), [
+        { gpu: '0', allocatedMiB: 29871.4, reservedMiB: 32768 },
+        { gpu: '1', allocatedMiB: 26014.2, reservedMiB: 27648 },
+      ]);
+      assert.deepEqual(peaks.get(1), [
+        { gpu: '2', allocatedMiB: 28544, reservedMiB: 30720 },
+        { gpu: '3', allocatedMiB: 25902.7, reservedMiB: 27136 },
+      ]);
+      assert.ok(records.filter((r) => r.status === 'failed').every((r) => r.peakMemory === undefined));
       for (const r of records.filter((x) => x.status === 'ok')) {
         // With the worker's clock 2.5 s ahead, only a correct mapping keeps TTFT positive and under a second.
         assert.ok(r.ttftMs! > 0 && r.ttftMs! < 1000, `ttft ${r.ttftMs}`);
