@@ -76,6 +76,32 @@ export class RequestBlocks {
     return [sx, sy];
   }
 
+  /** ratioResamples for several numerators over one denominator, in one sweep per resample. */
+  ratiosResamples(numerators: readonly Float64Array[], denominator: Float64Array): Float64Array[] {
+    const k = numerators.length;
+    const out = numerators.map(() => new Float64Array(this.resamples));
+    const g = this.blocks;
+    const c = this.counts;
+    // Block-major copy of the numerators, so one block's values sit together.
+    const rows = new Float64Array(g * k);
+    for (let j = 0; j < k; j++) for (let q = 0; q < g; q++) rows[q * k + j] = numerators[j][q];
+    const num = new Float64Array(k);
+    for (let b = 0; b < this.resamples; b++) {
+      const base = b * g;
+      num.fill(0);
+      let den = 0;
+      for (let q = 0; q < g; q++) {
+        const w = c[base + q];
+        if (w === 0) continue;
+        den += w * denominator[q];
+        const r = q * k;
+        for (let j = 0; j < k; j++) num[j] += w * rows[r + j];
+      }
+      for (let j = 0; j < k; j++) out[j][b] = num[j] / den;
+    }
+    return out;
+  }
+
   /** The resampled ratio sum(numerator) / sum(denominator) for every resample (a mean when the denominator counts items). */
   ratioResamples(numerator: Float64Array, denominator: Float64Array): Float64Array {
     const out = new Float64Array(this.resamples);

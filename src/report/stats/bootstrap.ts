@@ -111,11 +111,15 @@ function percentileEstimates(sorted: Float64Array, resamples: number, rand: Unif
   return out;
 }
 
-function meanEstimate(values: Float64Array, blocks: RequestBlocks, level: number): Estimate {
+function mean(values: Float64Array): number {
   let s = 0;
   for (let i = 0; i < values.length; i++) s += values[i];
+  return s / values.length;
+}
+
+function meanEstimate(values: Float64Array, blocks: RequestBlocks, level: number): Estimate {
   const r = blocks.ratioResamples(blocks.blockSums(values), blocks.blockSizes());
-  return { value: s / values.length, ci95: percentileInterval(r, level), resamples: r };
+  return { value: mean(values), ci95: percentileInterval(r, level), resamples: r };
 }
 
 function resolved(o: BootstrapOptions): { seed: number; resamples: number; level: number } {
@@ -163,24 +167,39 @@ export function bootstrapRun(records: readonly RequestRecord[], o: BootstrapOpti
   const blocksFor = (items: number, purpose: string): RequestBlocks =>
     items === n && shared ? shared : new RequestBlocks(items, REQUEST_BLOCKS_MAX, resamples, subStream(seed, `${purpose}-blocks`));
 
-  const latency = {} as Record<LatencyMetric, LatencyEstimates | null>;
+  // Per-request values: the latency metrics, and the per-request tokens/s of the summary's tokensPerSMean
+  // (requests with a positive E2E). A quantity every request has goes into one sweep over the shared blocks.
+  const quantities: { key: LatencyMetric | 'tokensPerS'; values: Float64Array }[] = [];
   for (const metric of PER_REQUEST_METRICS) {
     const values: number[] = [];
     for (const r of ok) {
       const v = r[metric];
       if (v !== null && Number.isFinite(v)) values.push(v);
     }
-    if (values.length === 0) {
-      latency[metric] = null;
-      continue;
-    }
-    const v = Float64Array.from(values);
-    const sorted = Float64Array.from(v).sort();
-    latency[metric] = {
-      ...percentileEstimates(sorted, resamples, subStream(seed, metric), level),
-      mean: meanEstimate(v, blocksFor(v.length, metric), level),
-    };
+    quantities.push({ key: metric, values: Float64Array.from(values) });
   }
+  const perRequestRates: number[] = [];
+  for (const r of ok) if (r.e2eMs !== null && r.e2eMs > 0) perRequestRates.push(r.outputTokens / (r.e2eMs / 1000));
+  quantities.push({ key: 'tokensPerS', values: Float64Array.from(perRequestRates) });
+
+  const means = new Map<string, Estimate>();
+  const full = quantities.filter((q) => q.values.length === n && shared);
+  if (shared && full.length) {
+    const r = shared.ratiosResamples(full.map((q) => shared.blockSums(q.values)), shared.blockSizes());
+    full.forEach((q, i) => means.set(q.key, { value: mean(q.values), ci95: percentileInterval(r[i], level), resamples: r[i] }));
+  }
+  for (const q of quantities) {
+    if (!means.has(q.key) && q.values.length) means.set(q.key, meanEstimate(q.values, blocksFor(q.values.length, q.key), level));
+  }
+
+  const latency = {} as Record<LatencyMetric, LatencyEstimates | null>;
+  for (const { key, values } of quantities) {
+    if (key === 'tokensPerS') continue;
+    latency[key] = values.length
+      ? { ...percentileEstimates(Float64Array.from(values).sort(), resamples, subStream(seed, key), level), mean: means.get(key)! }
+      : null;
+  }
+  const tokensPerSMean = means.get('tokensPerS') ?? null;
 
   // ITL: the gaps between consecutive output tokens, by request (requests with one token have none).
   const tokenTimes = ok.map((r) => r.tokenTimesMs).filter((t) => t.length > 1);
@@ -191,13 +210,6 @@ export function bootstrapRun(records: readonly RequestRecord[], o: BootstrapOpti
     latency.itlMs = itl.stats;
     itlWindowMisses = itl.windowMisses;
   }
-
-  // Per-request tokens/s (the summary's tokensPerSMean: requests with a positive E2E).
-  const perRequestRates: number[] = [];
-  for (const r of ok) if (r.e2eMs !== null && r.e2eMs > 0) perRequestRates.push(r.outputTokens / (r.e2eMs / 1000));
-  const tokensPerSMean = perRequestRates.length
-    ? meanEstimate(Float64Array.from(perRequestRates), blocksFor(perRequestRates.length, 'tokens-per-s'), level)
-    : null;
 
   // Rates over the measured window, which spans every measured request whatever its fate (as the summary's).
   let start = Infinity;

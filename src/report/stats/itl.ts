@@ -36,7 +36,7 @@ export const ITL_EXACT_THRESHOLDS_MAX = 256;
 /** Gaps in the subsample the thresholds come from; runs with fewer gaps use all of them. */
 export const ITL_SUBSAMPLE_GAPS = 32_768;
 /** Requests used to estimate a window's width (a random subset above this count). */
-export const ITL_WIDTH_SAMPLE_REQUESTS = 1024;
+export const ITL_WIDTH_SAMPLE_REQUESTS = 512;
 /** Standard deviations of the subsample's own rank error that windows and brackets also cover. */
 const SUBSAMPLE_SDS = 5;
 /** The lookup table that narrows a gap's threshold search has at most this many entries. */
@@ -189,6 +189,7 @@ function countColumns(
   look: Lookup,
   gatherOfCol: Int8Array,
   gathers: Gather[],
+  between: Between,
 ): Int32Array {
   const M = thresholds.length;
   const cols = 2 * M;
@@ -198,7 +199,14 @@ function countColumns(
   const { lo: lookLo, hi: lookHi, keyBase, shift } = look;
   const f64 = new Float64Array(1);
   const u32 = new Uint32Array(f64.buffer);
-  for (let i = 0; i < tokenTimes.length; i++) {
+  // Requests block by block, so a block's row stays in cache while its requests are counted.
+  const starts = new Int32Array(blocks + 1);
+  for (let i = 0; i < blockOf.length; i++) starts[blockOf[i] + 1]++;
+  for (let g = 0; g < blocks; g++) starts[g + 1] += starts[g];
+  const order = new Int32Array(blockOf.length);
+  for (let i = 0; i < blockOf.length; i++) order[starts[blockOf[i]]++] = i;
+  for (let k0 = 0; k0 < order.length; k0++) {
+    const i = order[k0];
     const row = blockOf[i] * cols;
     const t = tokenTimes[i];
     let prev = t[0];
@@ -211,6 +219,10 @@ function countColumns(
         continue;
       }
       if (v > tMax) continue;
+      if (v > between.lo && v < between.hi) {
+        byBlock[row + between.col]++;
+        continue;
+      }
       let j: number;
       if (v > 0) {
         f64[0] = v;
@@ -233,6 +245,35 @@ function countColumns(
     }
   }
   return byBlock;
+}
+
+/** An open range of gaps between two windows, with no threshold in it: its gaps all go to column `col`. */
+interface Between {
+  readonly lo: number;
+  readonly hi: number;
+  readonly col: number;
+}
+
+/** The widest (by subsample count) open range between windows, so the pass can skip the lookup for its gaps. */
+function widestBetween(windows: readonly Window[], thresholds: Float64Array, sub: Float64Array): Between {
+  const spans: { first: number; last: number }[] = [];
+  for (const w of [...windows].sort((a, b) => a.first - b.first)) {
+    const last = spans[spans.length - 1];
+    if (last && w.first <= last.last) last.last = Math.max(last.last, w.last);
+    else spans.push({ first: w.first, last: w.last });
+  }
+  let best: Between = { lo: 0, hi: 0, col: 0 };
+  let bestCount = 0;
+  for (let k = 1; k < spans.length; k++) {
+    const lo = spans[k - 1].last;
+    const hi = spans[k].first;
+    const count = lowerBound(sub, hi) - lowerBound(sub, lo);
+    if (count > bestCount) {
+      bestCount = count;
+      best = { lo, hi, col: 2 * lowerBound(thresholds, hi) };
+    }
+  }
+  return best;
 }
 
 /** Column-major cumulative counts (counts[c * G + g]: block g's gaps in columns 0..c) and their totals. */
@@ -399,7 +440,7 @@ export function bootstrapItl(tokenTimes: TokenTimes, blocks: RequestBlocks, rand
     for (let c = 2 * lowerBound(thresholds, g.lo) + 1; c <= 2 * lowerBound(thresholds, g.hi) + 1; c++) gatherOfCol[c] = gi;
   });
 
-  const byBlock = countColumns(tokenTimes, blocks.blockOf, G, thresholds, buildLookup(thresholds), gatherOfCol, merged);
+  const byBlock = countColumns(tokenTimes, blocks.blockOf, G, thresholds, buildLookup(thresholds), gatherOfCol, merged, widestBetween(windows, thresholds, sub));
   const cols = 2 * M;
   const { counts, own } = cumulate(byBlock, G, cols);
   for (const g of merged) {

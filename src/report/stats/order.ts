@@ -60,8 +60,13 @@ export function quickselect(a: Float64Array, k: number, left = 0, right = a.leng
  * (1 - level)/2 and (1 + level)/2 quantiles of the resampled values. NaNs are not expected (and sort last).
  */
 export function percentileInterval(resamples: Float64Array, level: number): [number, number] {
-  const sorted = Float64Array.from(resamples).sort();
-  const n = sorted.length;
+  const a = Float64Array.from(resamples);
+  const n = a.length;
   const tail = ((1 - level) / 2) * 100;
-  return [sorted[nearestRank(tail, n) - 1], sorted[nearestRank(100 - tail, n) - 1]];
+  const lo = nearestRank(tail, n) - 1;
+  const hi = nearestRank(100 - tail, n) - 1;
+  quickselect(a, lo);
+  // Everything after lo is >= a[lo]: the upper rank is found there.
+  if (hi > lo) quickselect(a, hi, lo + 1, n - 1);
+  return [a[lo], a[hi]];
 }
