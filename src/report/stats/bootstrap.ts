@@ -11,9 +11,9 @@
 //   positions are floor(m * U) for m uniforms and floor keeps order. U(k) ~ Beta(k, m - k + 1), and the later
 //   ranks of the same resample follow from independent Beta spacings, so p50 < p90 < p95 < p99 of one resample
 //   come jointly, in O(1) instead of O(m) per resample and metric (test/report/stats checks it against counting).
-//   Literal counting (draw m indices, count multiplicities, walk each metric's presorted order) measured about
-//   140 ms of CPU for the six per-request metrics alone at m = 10,000 on the 2-core dev machine, most of the
-//   budget. Each metric's percentiles are resampled on their own (over the requests that have the metric):
+//   Literal counting (draw m indices, count multiplicities, walk each metric's presorted order) took 135-200 ms
+//   of CPU in a prototype for the six per-request metrics alone at m = 10,000 on the 2-core dev machine: the
+//   whole budget. Each metric's percentiles are resampled on their own (over the requests that have the metric):
 //   comparisons pair one statistic of two runs, never two statistics of one run.
 // - Means, and the pooled ITL: whole requests are resampled, in random blocks of requests (blocks.ts): up to
 //   REQUEST_BLOCKS_MAX blocks, one request each for smaller runs (the plain request bootstrap). Blocks are random
