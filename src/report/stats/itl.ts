@@ -177,8 +177,9 @@ function buildLookup(thresholds: Float64Array): Lookup {
 
 /**
  * The one pass over every gap. Columns interleave: for threshold j, column 2j counts gaps < t_j and column
- * 2j + 1 gaps equal to it (cumulated later: then 2j counts gaps < t_j and 2j + 1 gaps <= t_j). Counts are kept
- * block-major (one request's gaps stay in one small row); gaps above every threshold are not counted. Gaps that
+ * 2j + 1 gaps equal to it (cumulated later: then 2j counts gaps < t_j and 2j + 1 gaps <= t_j). Counts are
+ * column-major (counts[c * G + g]), as the resamples read them; requests are visited block by block, so the
+ * cache lines a block touches serve the next blocks too. Gaps above every threshold are not counted. Gaps that
  * fall in a gather's columns are collected into it.
  */
 function countColumns(
@@ -190,16 +191,16 @@ function countColumns(
   gatherOfCol: Int8Array,
   gathers: Gather[],
   between: Between,
-): Int32Array {
+): Float64Array {
   const M = thresholds.length;
   const cols = 2 * M;
-  const byBlock = new Int32Array(blocks * cols);
+  const counts = new Float64Array(cols * blocks);
   const tMin = thresholds[0];
   const tMax = thresholds[M - 1];
   const { lo: lookLo, hi: lookHi, keyBase, shift } = look;
   const f64 = new Float64Array(1);
   const u32 = new Uint32Array(f64.buffer);
-  // Requests block by block, so a block's row stays in cache while its requests are counted.
+  // Requests block by block (see above).
   const starts = new Int32Array(blocks + 1);
   for (let i = 0; i < blockOf.length; i++) starts[blockOf[i] + 1]++;
   for (let g = 0; g < blocks; g++) starts[g + 1] += starts[g];
@@ -207,7 +208,7 @@ function countColumns(
   for (let i = 0; i < blockOf.length; i++) order[starts[blockOf[i]]++] = i;
   for (let k0 = 0; k0 < order.length; k0++) {
     const i = order[k0];
-    const row = blockOf[i] * cols;
+    const g = blockOf[i];
     const t = tokenTimes[i];
     let prev = t[0];
     for (let k = 1; k < t.length; k++) {
@@ -215,12 +216,12 @@ function countColumns(
       const v = cur - prev;
       prev = cur;
       if (v < tMin) {
-        byBlock[row]++;
+        counts[g]++;
         continue;
       }
       if (v > tMax) continue;
       if (v > between.lo && v < between.hi) {
-        byBlock[row + between.col]++;
+        counts[between.col * blocks + g]++;
         continue;
       }
       let j: number;
@@ -231,7 +232,7 @@ function countColumns(
         j = e < 0 ? lowerBound(thresholds, v) : lookLo[e] === lookHi[e] ? lookLo[e] : lowerBound(thresholds, v, lookLo[e], lookHi[e]);
       } else j = lowerBound(thresholds, v);
       const col = 2 * j + (thresholds[j] === v ? 1 : 0);
-      byBlock[row + col]++;
+      counts[col * blocks + g]++;
       const gi = gatherOfCol[col];
       if (gi >= 0) {
         const b = gathers[gi];
@@ -244,7 +245,7 @@ function countColumns(
       }
     }
   }
-  return byBlock;
+  return counts;
 }
 
 /** An open range of gaps between two windows, with no threshold in it: its gaps all go to column `col`. */
@@ -276,20 +277,17 @@ function widestBetween(windows: readonly Window[], thresholds: Float64Array, sub
   return best;
 }
 
-/** Column-major cumulative counts (counts[c * G + g]: block g's gaps in columns 0..c) and their totals. */
-function cumulate(byBlock: Int32Array, blocks: number, cols: number): { counts: Float64Array; own: Float64Array } {
-  const counts = new Float64Array(cols * blocks);
+/** Cumulates column-major counts over columns in place (then counts[c * G + g]: block g's gaps in columns 0..c); returns the totals per column. */
+function cumulate(counts: Float64Array, blocks: number, cols: number): Float64Array {
   const own = new Float64Array(cols);
-  for (let g = 0; g < blocks; g++) {
-    let run = 0;
-    const row = g * cols;
-    for (let c = 0; c < cols; c++) {
-      run += byBlock[row + c];
-      counts[c * blocks + g] = run;
-      own[c] += run;
-    }
+  for (let c = 0; c < cols; c++) {
+    const a = c * blocks;
+    let s = 0;
+    if (c > 0) for (let g = 0; g < blocks; g++) counts[a + g] += counts[a - blocks + g];
+    for (let g = 0; g < blocks; g++) s += counts[a + g];
+    own[c] = s;
   }
-  return { counts, own };
+  return own;
 }
 
 /**
@@ -440,9 +438,9 @@ export function bootstrapItl(tokenTimes: TokenTimes, blocks: RequestBlocks, rand
     for (let c = 2 * lowerBound(thresholds, g.lo) + 1; c <= 2 * lowerBound(thresholds, g.hi) + 1; c++) gatherOfCol[c] = gi;
   });
 
-  const byBlock = countColumns(tokenTimes, blocks.blockOf, G, thresholds, buildLookup(thresholds), gatherOfCol, merged, widestBetween(windows, thresholds, sub));
+  const counts = countColumns(tokenTimes, blocks.blockOf, G, thresholds, buildLookup(thresholds), gatherOfCol, merged, widestBetween(windows, thresholds, sub));
   const cols = 2 * M;
-  const { counts, own } = cumulate(byBlock, G, cols);
+  const own = cumulate(counts, G, cols);
   for (const g of merged) {
     g.below = own[2 * lowerBound(thresholds, g.lo)];
     g.values = g.values.subarray(0, g.length);
