@@ -413,7 +413,8 @@ export function bootstrapItl(tokenTimes: TokenTimes, blocks: RequestBlocks, rand
       candidates.push(bLo, bHi);
       gathers.push({ lo: bLo, hi: bHi, expected: (2 * (SUBSAMPLE_SDS * subSd + 2) * n) / S, values: new Float64Array(0), length: 0, below: 0 });
     }
-    windows.push({ stat: PERCENTILES[w], p: p * 100, rank: nearestRank(p * 100, n), first: sub[lo - 1], last: sub[hi - 1], c0: 0, c1: 0 });
+    const pct = SUMMARY_PERCENTILE_OF[PERCENTILES[w]];
+    windows.push({ stat: PERCENTILES[w], p: pct, rank: nearestRank(pct, n), first: sub[lo - 1], last: sub[hi - 1], c0: 0, c1: 0 });
   }
   candidates.sort((a, b) => a - b);
   const thresholds = Float64Array.from(candidates.filter((v, i) => i === 0 || v !== candidates[i - 1]));
