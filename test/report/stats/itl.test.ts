@@ -128,3 +128,33 @@ test('requests with one token (no gaps) are left out of the ITL; no gaps at all 
   assert.ok(Math.abs(itl.mean.value - 40 / 3) < 1e-12);
   assert.equal(bootstrapRun([okRecord(0, { tokenTimesMs: [5] })]).latency.itlMs, null);
 });
+
+test('odd gaps: zeros (tokens in one chunk), negatives, huge outliers, heavy ties', () => {
+  const run = (gap: (r: () => number) => number, count: number, tokens: number) => {
+    const r = prng(3);
+    return Array.from({ length: count }, (_, i) => {
+      const t = tokenTimes(10, Array.from({ length: tokens - 1 }, () => gap(r)));
+      return okRecord(i, { tokenTimesMs: t, e2eMs: t[t.length - 1] + 1 });
+    });
+  };
+  const cases = {
+    zeros: run(() => 0, 50, 20),
+    'mostly zeros': run((r) => (r() < 0.7 ? 0 : 5), 400, 120),
+    negatives: run((r) => r() - 0.3, 300, 150),
+    outliers: run((r) => (r() < 0.001 ? 1e6 : r() < 0.5 ? 1e-6 : 10 + r()), 400, 120),
+    ties: run((r) => Math.floor(r() * 4), 500, 100),
+  };
+  for (const [name, records] of Object.entries(cases)) {
+    const b = bootstrapRun(records, { seed: 1 });
+    assert.equal(b.method.itlWindowMisses, 0, name);
+    const gaps = records.flatMap((rec) => rec.tokenTimesMs.slice(1).map((v, j) => v - rec.tokenTimesMs[j])).sort((x, y) => x - y);
+    for (const s of LATENCY_STATISTICS) {
+      const e = b.latency.itlMs![s];
+      assert.ok(e.resamples.every((v) => Number.isFinite(v)), `${name} ${s}`);
+      assert.ok(e.ci95[0] <= e.value && e.value <= e.ci95[1], `${name} ${s}: ${e.value} outside [${e.ci95}]`);
+      if (s !== 'mean') assert.equal(e.value, gaps[nearestRank(SUMMARY_PERCENTILE_OF[s], gaps.length) - 1], `${name} ${s}`);
+    }
+  }
+  assert.deepEqual(bootstrapRun(cases.zeros).latency.itlMs!.p99.ci95, [0, 0]);
+  assert.deepEqual(bootstrapRun(cases.ties).latency.itlMs!.p99.ci95, [3, 3]);
+});
