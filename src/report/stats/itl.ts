@@ -198,6 +198,7 @@ function countColumns(
   const tMin = thresholds[0];
   const tMax = thresholds[M - 1];
   const { lo: lookLo, hi: lookHi, keyBase, shift } = look;
+  const betweenCol = between.col * blocks;
   const f64 = new Float64Array(1);
   const u32 = new Uint32Array(f64.buffer);
   // Requests block by block (see above).
@@ -210,18 +211,21 @@ function countColumns(
     const i = order[k0];
     const g = blockOf[i];
     const t = tokenTimes[i];
+    // Most gaps fall below every window or between the two farthest apart: counted per request, added once.
+    let below = 0;
+    let inBetween = 0;
     let prev = t[0];
     for (let k = 1; k < t.length; k++) {
       const cur = t[k];
       const v = cur - prev;
       prev = cur;
       if (v < tMin) {
-        counts[g]++;
+        below++;
         continue;
       }
       if (v > tMax) continue;
       if (v > between.lo && v < between.hi) {
-        counts[between.col * blocks + g]++;
+        inBetween++;
         continue;
       }
       let j: number;
@@ -244,6 +248,8 @@ function countColumns(
         b.values[b.length++] = v;
       }
     }
+    counts[g] += below;
+    counts[betweenCol + g] += inBetween;
   }
   return counts;
 }
