@@ -52,7 +52,7 @@ export class RequestBlocks {
   }
 
   /** sum_g c[b,g] * x[g] for resample b. */
-  dot(b: number, x: Float64Array | Int32Array, offset = 0): number {
+  dot(b: number, x: Float64Array, offset = 0): number {
     const g = this.blocks;
     const c = this.counts;
     const base = b * g;
