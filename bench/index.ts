@@ -11,6 +11,7 @@ const BENCHES: Array<[string, string[]]> = [
   ['tiny-model', []],
   ['http', ['64', '5', 'node-http,fetch']],
   ['http-serve', []],
+  ['bootstrap', []],
 ];
 
 const results: Record<string, unknown> = {};

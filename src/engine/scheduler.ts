@@ -6,7 +6,7 @@
 import { failedResult, type InferRequest, type InferResult, type Replica } from './backend.js';
 import { nowMs } from '../util/clock.js';
 import { pickReplica, poissonGapMs, takeBatch, type BatchPolicy, type ReplicaLoad } from './dispatch.js';
-import { prng } from './synthetic.js';
+import { prng } from '../util/prng.js';
 import type { RequestRecord } from './types.js';
 
 export interface PlannedRequest extends InferRequest {

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs'
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { dataDir } from '../config/paths.js';
+import { prng } from '../util/prng.js';
 
 export const SYNTHETIC_SET_VERSION = 1;
 import { DEFAULT_SYNTHETIC_COUNT } from '../config/run-spec.js';
@@ -28,18 +29,6 @@ export const SYNTHETIC_KINDS: readonly Kind[] = [
   { name: 'screenshot', width: 1080, height: 2400, style: 'text' },
   { name: 'slide', width: 1600, height: 900, style: 'chart' },
 ];
-
-/** mulberry32: small, fast, deterministic. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function renderRgb(kind: Kind, rand: () => number): Uint8Array {
   const { width: w, height: h } = kind;

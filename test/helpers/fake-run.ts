@@ -3,7 +3,7 @@
 import { PresetSchema } from '../../src/config/preset-schema.js';
 import { summarizeRecords } from '../../src/engine/accumulator.js';
 import { RUN_SCHEMA_VERSION, type RequestRecord, type RunFile, type RunGroup, type RunStatus, type WorkloadImage } from '../../src/engine/types.js';
-import { prng } from '../../src/engine/synthetic.js';
+import { prng } from '../../src/util/prng.js';
 
 export interface FakeRunOptions {
   readonly name?: string;
@@ -34,7 +34,7 @@ export interface FakeRunOptions {
   readonly peakMemory?: boolean;
 }
 
-/** The synthetic set's seeded PRNG, so fake runs are the same on every machine. */
+/** The project's seeded PRNG (src/util/prng.ts), so fake runs are the same on every machine. */
 export { prng };
 
 const IMAGES: readonly WorkloadImage[] = [
