@@ -49,6 +49,11 @@ export function createController(o: ControllerOptions = {}): AppController {
       workloadModule = workload;
     },
 
+    async dataDirProblem() {
+      const { dataDirProblem } = await import('../store/data-dir.js');
+      return dataDirProblem(env).catch((err: unknown) => errText(err));
+    },
+
     listPresets: async () => presetInfos(env),
 
     async validateImages(spec: string): Promise<ImagesCheck> {

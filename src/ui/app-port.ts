@@ -54,8 +54,10 @@ export interface RunHandle {
    * Throws (from the iterator) when preparation fails, with a message for the user.
    */
   readonly events: AsyncIterable<EngineEvent>;
-  /** Stops the run: the engine saves what it measured as interrupted. Safe to call more than once. */
+  /** Stops the run: in-flight requests may finish (a grace period), then the engine saves what it measured as interrupted. Safe to call more than once. */
   cancel(): void;
+  /** Stops the run at once: in-flight requests are cancelled, the partial run is saved as interrupted. Safe to call more than once. */
+  stopNow(): void;
 }
 
 export type { RunHeadline };
@@ -75,6 +77,8 @@ export type SavePresetResult = { readonly ok: true; readonly file: string } | { 
 export interface Controller {
   /** Loads the engine's modules (the slow part of starting); call once before the other methods. */
   init(): Promise<void>;
+  /** Why runs cannot be saved (the data directory is not writable), in words with the fix; null when they can. Never throws. */
+  dataDirProblem?(): Promise<string | null>;
   listPresets(): Promise<PresetInfo[]>;
   /** Validates an images path or glob as typed (empty = the synthetic set). Never throws. */
   validateImages(spec: string): Promise<ImagesCheck>;

@@ -11,7 +11,7 @@ import { resolveRunSpec } from '../../config/resolve-run-spec.js';
 import type { LogFn, Replica } from '../../engine/backend.js';
 import { createBackend, prepareWorkload } from '../../engine/prepare.js';
 import { runBenchmark } from '../../engine/run-benchmark.js';
-import type { RunFile } from '../../engine/types.js';
+import type { RunFile, Workload } from '../../engine/types.js';
 import { runsToCsv } from '../../report/export.js';
 import { fmtMs, NONE, padTable, sig3 } from '../../report/format.js';
 import { ndjsonPresenter, plainPresenter } from '../../report/headless.js';
@@ -20,6 +20,8 @@ import { uniqueRunId } from '../../store/run-store.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { newGroupId } from '../../util/ids.js';
 import { DEFAULT_PRESET, overridesFromFlags, RUN_OPTIONS } from '../run-flags.js';
+import { processStopper } from '../run-stopper.js';
+import { ensureDataDirWritable } from '../../store/data-dir.js';
 
 /** Run flags a grid may vary (each is also a plain `run` flag). */
 export const GRID_KEYS = ['min-ratio', 'max-crops', 'min-crop-size', 'concurrency', 'rate', 'batch-size', 'batching', 'max-new-tokens'] as const;
@@ -91,18 +93,23 @@ export async function run(argv: readonly string[]): Promise<number> {
     if (!json || level !== 'info') process.stderr.write(`${level === 'info' ? '' : `${level}: `}${message}\n`);
   };
   const csvPath = resolve(str(values, 'csv') ?? join(dataDir(), 'sweeps', `${groupId}.csv`));
+  // Signals stop the point in progress (saved as interrupted) and the sweep, never the process (RunStopper).
+  const stopper = processStopper;
+  stopper.listen();
+  if (json) stopper.say = () => {};
+  await ensureDataDirWritable();
+  // Every point's workload (headers read, crops planned) before any model loads: images that cannot be used at all
+  // are refused here (exit 2), not after the first replicas have started.
+  const workloads: Workload[] = [];
+  for (const spec of specs) workloads.push(await prepareWorkload(spec));
   const backend = await createBackend(specs[0], log);
-  const controller = new AbortController();
-  const onSignal = () => controller.abort();
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
 
   let replicas: Replica[] = [];
   const dead = new Set<number>();
   const runs: RunFile[] = [];
   let anyFailed = false;
   try {
-    for (let i = 0; i < points.length && !controller.signal.aborted; i++) {
+    for (let i = 0; i < points.length && !stopper.signal.aborted; i++) {
       const spec = specs[i];
       const count = await backend.resolveReplicas(spec.topology.gpusPerReplica, spec.topology.replicas);
       if (replicas.length !== count || dead.size > 0) {
@@ -112,8 +119,8 @@ export async function run(argv: readonly string[]): Promise<number> {
         for (const x of replicas) void x.died.then(() => dead.add(x.id));
       }
       if (!json) process.stderr.write(`\npoint ${i + 1}/${points.length}: ${Object.entries(points[i]).map(([k, v]) => `${k}=${v}`).join(' ')}\n`);
-      const workload = await prepareWorkload(spec);
-      const events = persistRuns(runBenchmark(spec, { backend, workload, replicas, runId: await uniqueRunId(spec.name), signal: controller.signal }));
+      const workload = workloads[i];
+      const events = persistRuns(runBenchmark(spec, { backend, workload, replicas, runId: await uniqueRunId(spec.name), signal: stopper.signal, stopNow: stopper.now }));
       for await (const e of events) {
         presenter.onEvent(e);
         if (e.type === 'run-finished') {
@@ -123,8 +130,7 @@ export async function run(argv: readonly string[]): Promise<number> {
       }
     }
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    // The stopper keeps listening: a signal during the last moments (threads ending) must not kill the process.
     await Promise.allSettled(replicas.map((x) => x.close()));
     await backend.close?.();
   }
@@ -135,7 +141,7 @@ export async function run(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${sweepTable(axes, runs)}\n`);
     if (runs.length) process.stdout.write(`CSV written to ${csvPath}\ncompare them: gemma-bench compare ${groupId}\n`);
   }
-  if (controller.signal.aborted) return 130;
+  if (stopper.exitCode) return stopper.exitCode;
   return anyFailed || runs.length < points.length ? EXIT_FAILED : EXIT_OK;
 }
 

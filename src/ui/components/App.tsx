@@ -100,6 +100,7 @@ function homeView({ props, boot, nav, exit, startRun, savePreset }: SessionParts
       validateImages={(s) => controller.validateImages(s)}
       describeModel={(m) => controller.describeModel(m)}
       message={message}
+      blocker={boot.dataDirProblem}
       {...(validateDebounceMs !== undefined ? { debounceMs: validateDebounceMs } : {})}
       onStart={startRun}
       onSavePreset={savePreset}

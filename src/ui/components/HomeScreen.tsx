@@ -5,7 +5,7 @@
 // does is home-form.ts's reducer; the parts are drawn by PresetList, HomeFields and SavePresetPrompt.
 import { Box, Text, useStdout } from 'ink';
 import { truncate } from '../cells.js';
-import { homeHints, selectedPreset } from '../home-form.js';
+import { homeHints, selectedPreset, shownMessage } from '../home-form.js';
 import { HOME_DEFAULT_WIDTH, homeLayout } from '../home-layout.js';
 import { useHomeForm, type HomeFormOptions } from '../use-home-form.js';
 import { HomeFields } from './HomeFields.js';
@@ -25,7 +25,8 @@ type Props = HomeFormOptions & {
 
 export function HomeScreen(props: Props) {
   const { presets, backends } = props;
-  const { form, validation } = useHomeForm(props);
+  const { form, validation, ctx } = useHomeForm(props);
+  const message = shownMessage(form, ctx);
   const { stdout } = useStdout();
   const layout = homeLayout(props.width ?? (stdout?.columns || HOME_DEFAULT_WIDTH), props.height ?? (stdout?.rows || undefined), presets.length);
   const p = selectedPreset(form, presets)?.preset ?? null;
@@ -37,9 +38,14 @@ export function HomeScreen(props: Props) {
       <PresetList presets={presets} sel={form.sel} focused={form.focus === 'preset'} description={p?.description || null} layout={layout} />
       <HomeFields form={form} preset={p} backends={backends} validation={validation} describeModel={props.describeModel} layout={layout} />
       {form.saving ? <SavePresetPrompt name={form.saving.name} busy={form.saving.busy} /> : null}
-      {form.message ? (
+      {props.blocker && !message?.problem ? (
         <Box marginTop={1}>
-          <Text color={form.message.color}>{truncate(form.message.text, layout.messageColumns)}</Text>
+          <Text color="red">✖ {truncate(props.blocker, layout.messageColumns)}</Text>
+        </Box>
+      ) : null}
+      {message ? (
+        <Box marginTop={1}>
+          <Text color={message.color}>{truncate(message.text, layout.messageColumns)}</Text>
         </Box>
       ) : null}
       <KeyHints hints={homeHints(form)} />

@@ -38,7 +38,7 @@ export function LiveDashboard({ store, onStop, onDoneKey, doneHints, animate = t
         return;
       }
       const ctrlC = key.ctrl && input === 'c';
-      // Ctrl-C always reaches onStop (a second one may mean "quit now" to the caller); q and Esc only once.
+      // Ctrl-C always reaches onStop (a second one means "stop at once" to the caller); q and Esc only once.
       if (ctrlC || ((input === 'q' || key.escape) && !s.stopRequested)) {
         store.dispatch({ type: 'ui:stop-requested' });
         onStop();
@@ -50,7 +50,7 @@ export function LiveDashboard({ store, onStop, onDoneKey, doneHints, animate = t
   const hints: readonly (readonly [string, string])[] = over
     ? (doneHints ?? [['?', 'help']])
     : s.stopRequested
-      ? [['…', 'stopping: the partial run will be saved'], ['ctrl+c', 'again: quit at once'], ['?', 'help']]
+      ? [['…', 'stopping: the partial run will be saved'], ['ctrl+c', 'again: stop at once'], ['?', 'help']]
       : RUNNING_HINTS;
   return (
     <Box flexDirection="column">
