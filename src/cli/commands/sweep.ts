@@ -13,7 +13,8 @@ import { createBackend, prepareWorkload } from '../../engine/prepare.js';
 import { runBenchmark } from '../../engine/run-benchmark.js';
 import type { RunFile, Workload } from '../../engine/types.js';
 import { runsToCsv } from '../../report/export.js';
-import { fmtMs, NONE, padTable, sig3 } from '../../report/format.js';
+import { fitNote, fitTable, fmtMs, NONE, sig3, type FitColumn } from '../../report/format.js';
+import { tableWidth, WIDE_OPTION } from '../output-width.js';
 import { ndjsonPresenter, plainPresenter } from '../../report/headless.js';
 import { persistRuns } from '../../store/run-sink.js';
 import { uniqueRunId } from '../../store/run-store.js';
@@ -34,6 +35,7 @@ export const command: CommandDef = {
   options: {
     grid: { type: 'string', multiple: true, placeholder: 'KEY=V1,V2', description: 'a grid axis' },
     csv: { type: 'string', placeholder: 'FILE', description: 'where to write the CSV (default: under the data directory, printed)' },
+    wide: WIDE_OPTION,
     ...RUN_OPTIONS,
   },
   examples: ['gemma-bench sweep --grid min-ratio=2.0,2.5 --grid max-crops=4,6 --grid min-crop-size=448', 'gemma-bench sweep --grid concurrency=1,2,4 --requests 20 --csv sweep.csv'],
@@ -138,7 +140,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   if (json) process.stdout.write(`${JSON.stringify({ type: 'sweep-finished', groupId, runs: runs.map((x) => x.id), csv: runs.length ? csvPath : null })}\n`);
   else {
     process.stdout.write(`\nsweep ${groupId}: ${runs.length} of ${points.length} point(s) saved\n`);
-    process.stdout.write(`${sweepTable(axes, runs)}\n`);
+    process.stdout.write(`${sweepTable(axes, runs, tableWidth(flag(values, 'wide')))}\n`);
     if (runs.length) process.stdout.write(`CSV written to ${csvPath}\ncompare them: gemma-bench compare ${groupId}\n`);
   }
   if (stopper.exitCode) return stopper.exitCode;
@@ -152,11 +154,24 @@ function numericPoint(p: Record<string, string>): Record<string, number | string
 /** A rate in a column whose header carries the unit. */
 const rate = (v: number | null) => (v === null ? NONE : sig3(v, 2));
 
-export function sweepTable(axes: readonly GridAxis[], runs: readonly RunFile[]): string {
-  const head = [...axes.map((a) => a.key), 'completed', 'failed', 'e2e p50', 'e2e p95', 'ttft p50', 'req/s', 'tok/s mean', 'run'];
+/** The sweep's table, fitted to `width` characters (the grid values never give way; the run ids first). */
+export function sweepTable(axes: readonly GridAxis[], runs: readonly RunFile[], width = Number.POSITIVE_INFINITY): string {
+  const columns: FitColumn[] = [
+    ...axes.map((a): FitColumn => ({ header: a.key, priority: Number.POSITIVE_INFINITY })),
+    { header: 'completed', priority: 5 },
+    { header: 'failed', priority: 6 },
+    { header: 'e2e p50', priority: 9 },
+    { header: 'e2e p95', priority: 4 },
+    { header: 'ttft p50', priority: 3 },
+    { header: 'req/s', priority: 8 },
+    { header: 'tok/s mean', priority: 2 },
+    { header: 'run', align: 'left', priority: 1 },
+  ];
   const rows = runs.map((r) => {
     const s = r.summary;
     return [...axes.map((a) => String(r.group?.point[a.key] ?? '')), s.completed, s.failed, fmtMs(s.metrics.e2eMs.p50), fmtMs(s.metrics.e2eMs.p95), fmtMs(s.metrics.ttftMs.p50), rate(s.throughputReqS), rate(s.tokensPerSMean), r.id];
   });
-  return padTable([head, ...rows]);
+  const t = fitTable(columns, rows, width);
+  const note = fitNote(t, width);
+  return note ? `${t.text}\n${note}` : t.text;
 }
