@@ -68,7 +68,7 @@ export function createController(o: ControllerOptions = {}): AppController {
     },
 
     async backends(): Promise<BackendOption[]> {
-      return BACKEND_DEFINITIONS.map((d) => ({ name: d.name, available: true, note: d.summary }));
+      return BACKEND_DEFINITIONS.map((d) => ({ name: d.name, available: true, note: d.summary, ...(d.runsOn ? { runsOn: d.runsOn } : {}) }));
     },
 
     describeModel(model: string): string {

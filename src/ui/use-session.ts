@@ -109,6 +109,7 @@ export function useRunLauncher(controller: Controller, onRunStarted?: (run: { re
     }
     setEnded(false);
     stops.current = 0;
+    store.dispatch({ type: 'ui:preparing', message: 'preparing the run…', requested: { preset: req.preset, backend: req.backend, model: req.model } });
     const done = pumpEvents(handle.events, store).then(() => setEnded(true));
     setActive({ store, handle, done });
     onRunStarted?.({ handle, done });

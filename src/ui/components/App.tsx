@@ -6,6 +6,7 @@ import { Box, Text } from 'ink';
 import Spinner from 'ink-spinner';
 import type { Controller, Prefs, RunHandle, RunRequest } from '../app-port.js';
 import { KeysProvider, useKeys } from '../use-keys.js';
+import { TerminalSizeProvider } from '../terminal-size.js';
 import { useBoot, useExitOnce, useNavigation, useRunLauncher, type Boot, type View } from '../use-session.js';
 import { CompareScreen } from './CompareScreen.js';
 import { HelpOverlay } from './HelpOverlay.js';
@@ -28,7 +29,9 @@ type Props = {
 export default function App(props: Props) {
   return (
     <KeysProvider>
-      <Session {...props} />
+      <TerminalSizeProvider>
+        <Session {...props} />
+      </TerminalSizeProvider>
     </KeysProvider>
   );
 }

@@ -8,6 +8,9 @@ import { useStoreState } from '../use-store.js';
 import { Dashboard } from './Dashboard.js';
 import { HelpOverlay } from './HelpOverlay.js';
 import { useKeys } from '../use-keys.js';
+import { dashboardLayout } from '../dashboard-layout.js';
+import { useTerminalSize } from '../terminal-size.js';
+import { scrolled } from './HScroll.js';
 
 type Props = {
   readonly store: DashboardStore;
@@ -29,10 +32,14 @@ const RUNNING_HINTS = [
 export function LiveDashboard({ store, onStop, onDoneKey, doneHints, animate = true, isActive = true }: Props) {
   const s = useStoreState(store);
   const [help, setHelp] = useState(false);
+  const [offset, setOffset] = useState(0);
+  const size = useTerminalSize();
+  const layout = dashboardLayout(s, size);
   const over = s.ended;
   useKeys(
     (input, key) => {
       if (input === '?') return setHelp(true);
+      if (key.leftArrow || key.rightArrow) return setOffset((o) => scrolled(o, key.leftArrow ? -1 : 1, layout.columns, layout.contentWidth));
       if (over) {
         onDoneKey?.(input, key);
         return;
@@ -54,7 +61,7 @@ export function LiveDashboard({ store, onStop, onDoneKey, doneHints, animate = t
       : RUNNING_HINTS;
   return (
     <Box flexDirection="column">
-      <Dashboard state={s} hints={hints} animate={animate} />
+      <Dashboard state={s} hints={hints} animate={animate} offset={Math.min(offset, Math.max(0, layout.contentWidth - layout.columns))} />
     </Box>
   );
 }
