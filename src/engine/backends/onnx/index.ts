@@ -12,7 +12,7 @@ import { resolveOnnxModel, type ResolvedOnnxModel } from './model-dir.js';
 import type { MainToWorker, WorkerToMain } from './protocol.js';
 
 export const CUDA_INSTALL_HINT =
-  'the CUDA execution provider of onnxruntime-node is not installed. On a machine with internet access run: ONNXRUNTIME_NODE_INSTALL=cuda12 npm install onnxruntime-node';
+  'the CUDA execution provider of onnxruntime-node is not installed. On a machine with internet access run: ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js (npm install does not: package.json denies that script, see the README)';
 
 export class OnnxBackendError extends Error {
   override name = 'OnnxBackendError';
