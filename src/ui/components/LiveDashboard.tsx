@@ -35,7 +35,8 @@ export function LiveDashboard({ store, onStop, onDoneKey, doneHints, animate = t
   const [offset, setOffset] = useState(0);
   const size = useTerminalSize();
   const layout = dashboardLayout(s, size);
-  const over = s.ended;
+  // Over once the run is saved (run-finished), even while its replicas are still closing and the stream has not ended.
+  const over = s.ended || s.finished !== null;
   useKeys(
     (input, key) => {
       if (input === '?') return setHelp(true);
