@@ -128,5 +128,7 @@ export function useRunLauncher(controller: Controller, onRunStarted?: (run: { re
       void active.done.then(() => exit(130));
     }
   };
-  return { active, ended, launch, stop };
+  /** Whether the user stopped the current run (a Ctrl-C that then quits exits 130, as an interrupted command). */
+  const stoppedByUser = () => stops.current > 0;
+  return { active, ended, launch, stop, stoppedByUser };
 }

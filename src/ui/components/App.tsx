@@ -56,7 +56,8 @@ function Session(props: Props) {
 
   useKeys(
     (input, key) => {
-      if (key.ctrl && input === 'c') exit(0);
+      // Quitting from a run the user stopped is an interrupted command (130), as `gemma-bench run` exits.
+      if (key.ctrl && input === 'c') exit(nav.view.kind === 'dashboard' && run.stoppedByUser() ? 130 : 0);
     },
     // On the dashboard, Ctrl-C stops the run; once it is over it quits like anywhere else.
     { isActive: nav.view.kind !== 'dashboard' || run.ended },
