@@ -56,14 +56,11 @@ export async function runInteractive(o: InteractiveOptions = {}): Promise<number
       for (const h of running.keys()) h.stopNow();
     }
   };
+  // Never removed: a signal while the runs save and their threads end must find a handler (with none, Node
+  // restores the default action, which would end the process under them).
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  try {
-    await app.waitUntilExit();
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+  await app.waitUntilExit();
   // Quitting with a run still going (it cannot, by the keys; but a caller's onExit might): stop it and let it save.
   for (const h of running.keys()) h.stopNow();
   await Promise.allSettled([...running.values()]);

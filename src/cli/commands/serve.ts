@@ -68,10 +68,16 @@ export async function run(argv: readonly string[]): Promise<number> {
       `gemma-bench serve: listening on ${server.url} (model ${server.model.id}: ${server.model.label}, ${n} replica${n === 1 ? '' : 's'}; a test and demo server, not a production one)\n`,
     );
   }
+  // Installed first and never removed: when serveUntilSignal removes its own handlers, a signal must still find one
+  // (with none, Node restores the default action, and a signal at that instant would end the process under its
+  // replica threads). Until then serveUntilSignal says what each signal does; afterwards this does.
+  let served = false;
+  const later = () => {
+    if (served) log('warn', 'already stopping: the replica threads end after their current step');
+  };
+  process.on('SIGINT', later);
+  process.on('SIGTERM', later);
   const code = await serveUntilSignal(server, { log });
-  // Later signals, while the replica threads end, change nothing (they must not end the process under them).
-  const ignore = () => log('warn', 'already stopping');
-  process.on('SIGINT', ignore);
-  process.on('SIGTERM', ignore);
+  served = true;
   return code;
 }
