@@ -49,6 +49,11 @@ export function createController(o: ControllerOptions = {}): AppController {
       workloadModule = workload;
     },
 
+    async dataDirProblem() {
+      const { dataDirProblem } = await import('../store/data-dir.js');
+      return dataDirProblem(env).catch((err: unknown) => errText(err));
+    },
+
     listPresets: async () => presetInfos(env),
 
     async validateImages(spec: string): Promise<ImagesCheck> {
@@ -63,7 +68,7 @@ export function createController(o: ControllerOptions = {}): AppController {
     },
 
     async backends(): Promise<BackendOption[]> {
-      return BACKEND_DEFINITIONS.map((d) => ({ name: d.name, available: true, note: d.summary }));
+      return BACKEND_DEFINITIONS.map((d) => ({ name: d.name, available: true, note: d.summary, ...(d.runsOn ? { runsOn: d.runsOn } : {}) }));
     },
 
     describeModel(model: string): string {

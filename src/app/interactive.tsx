@@ -1,7 +1,8 @@
 // runInteractive: the whole interactive session (`gemma-bench` with no arguments on a terminal). Renders the App
 // with exitOnCtrlC and patchConsole off, wires it to the I/O controller, and resolves to the exit code when the
 // user quits. SIGTERM (and SIGINT, which a raw-mode terminal does not send for Ctrl-C but `kill -INT` does) stops
-// any run in progress, waits for the engine to save it as interrupted, then exits 143 (130).
+// any run in progress, waits for the engine to save it as interrupted, then exits 143 (130); a second signal stops
+// the runs at once (in-flight requests cancelled). Nothing here ever ends the process under a running replica.
 import { render } from 'ink';
 import { EXIT_USAGE } from '../cli/command.js';
 import App from '../ui/components/App.js';
@@ -42,23 +43,26 @@ export async function runInteractive(o: InteractiveOptions = {}): Promise<number
     />,
     { exitOnCtrlC: false, patchConsole: false, maxFps: RENDER_MAX_FPS, ...(o.stdout ? { stdout: o.stdout } : {}), ...(o.stdin ? { stdin: o.stdin } : {}) },
   );
-  let signalled = false;
+  // Signals stop runs, never the process: the first gently, the second at once; the app quits (130/143) once every
+  // run is saved, and the process exits when the replica threads have ended by themselves.
+  let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
-    if (signalled) process.exit(sig === 'SIGINT' ? 130 : 143);
-    signalled = true;
-    code = sig === 'SIGINT' ? 130 : 143;
-    for (const h of running.keys()) h.cancel();
-    void Promise.allSettled([...running.values()]).then(() => app?.unmount());
+    signals++;
+    if (signals === 1) {
+      code = sig === 'SIGINT' ? 130 : 143;
+      for (const h of running.keys()) h.cancel();
+      void Promise.allSettled([...running.values()]).then(() => app?.unmount());
+    } else if (signals === 2) {
+      for (const h of running.keys()) h.stopNow();
+    }
   };
+  // Never removed: a signal while the runs save and their threads end must find a handler (with none, Node
+  // restores the default action, which would end the process under them).
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  try {
-    await app.waitUntilExit();
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
-  // "Quit at once" (a second Ctrl-C while a run was stopping): its workers would keep the process alive.
-  if (running.size > 0 && code === EXIT_INTERRUPTED) process.exit(code);
+  await app.waitUntilExit();
+  // Quitting with a run still going (it cannot, by the keys; but a caller's onExit might): stop it and let it save.
+  for (const h of running.keys()) h.stopNow();
+  await Promise.allSettled([...running.values()]);
   return code;
 }

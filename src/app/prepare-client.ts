@@ -25,9 +25,10 @@ export async function prepareRun(spec: RunSpec, log: LogFn, signal: AbortSignal,
       signal.removeEventListener('abort', onAbort);
       fn();
     };
-    // Not terminated on abort: ending a worker inside a sharp call can crash the process (lovell/sharp#2263).
-    // It finishes on its own and its answer is dropped; unref so it cannot hold the process open.
-    const onAbort = () => done(() => (w.unref(), resolve(null)));
+    // Not terminated on abort, nor unref'd: ending a worker inside a sharp call (or letting the process exit under
+    // it, which ends it the same way) can crash the process (lovell/sharp#2263). It finishes on its own, its answer
+    // is dropped, and the process waits for it.
+    const onAbort = () => done(() => resolve(null));
     signal.addEventListener('abort', onAbort);
     w.on('message', (m: PrepareMessage) => {
       if (m.type === 'log') log(m.level, m.message);

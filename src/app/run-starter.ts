@@ -51,6 +51,7 @@ export interface RunStarterOptions {
 
 export function startRequestedRun(req: RunRequest, o: RunStarterOptions): RunHandle {
   const ac = new AbortController();
+  const now = new AbortController();
   const t0 = nowMs();
   const log = (level: 'info' | 'warn' | 'error', message: string): EngineEvent => ({ type: 'log', at: nowMs() - t0, level, message });
   let handle!: RunHandle;
@@ -69,7 +70,7 @@ export function startRequestedRun(req: RunRequest, o: RunStarterOptions): RunHan
       if (ac.signal.aborted) return;
       const runId = await uniqueRunId(spec.name, new Date(), o.runsDir);
       try {
-        yield* persistRuns(runBenchmark(spec, { backend, workload, runId, signal: ac.signal }), o.runsDir);
+        yield* persistRuns(runBenchmark(spec, { backend, workload, runId, signal: ac.signal, stopNow: now.signal }), o.runsDir);
       } finally {
         await backend.close?.();
       }
@@ -77,6 +78,13 @@ export function startRequestedRun(req: RunRequest, o: RunStarterOptions): RunHan
       o.onEnd(handle);
     }
   }
-  handle = { events: events(), cancel: () => ac.abort() };
+  handle = {
+    events: events(),
+    cancel: () => ac.abort(),
+    stopNow: () => {
+      ac.abort();
+      now.abort();
+    },
+  };
   return handle;
 }

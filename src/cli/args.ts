@@ -41,12 +41,65 @@ export function parseCommand(def: CommandDef, argv: readonly string[]): Parsed {
     options[name] = { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) };
   }
   try {
-    const { values, positionals } = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({ args: joinNegativeValues(argv, options), options, allowPositionals: true, strict: true });
     return { values: values as ParsedValues, positionals };
   } catch (err) {
+    const unknown = /^Unknown option '(-{1,2}[^']+)'/.exec((err as Error).message);
+    if (unknown) {
+      const near = closestOption(unknown[1].replace(/^-+/, ''), Object.keys(options));
+      throw new UsageError(`Unknown option '${unknown[1]}'${near ? `; did you mean --${near}?` : ''}\nRun \`gemma-bench ${def.name} --help\` for the options.`);
+    }
     const msg = (err as Error).message.replace(/\. To specify a positional argument.*$/s, '');
     throw new UsageError(`${msg}\nRun \`gemma-bench ${def.name} --help\` for the options.`);
   }
+}
+
+/**
+ * `--requests -1` as `--requests=-1`: parseArgs reads a value that starts with "-" as another option ("argument is
+ * ambiguous"), so a negative number never reached the range check that names the flag. Only for options that take
+ * a value, and only when the next argument is a number.
+ */
+function joinNegativeValues(argv: readonly string[], options: Record<string, { type: 'string' | 'boolean'; short?: string }>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = argv[i + 1];
+    const name = a.startsWith('--') && !a.includes('=') ? a.slice(2) : null;
+    if (name !== null && options[name]?.type === 'string' && next !== undefined && /^-(\d|\.\d)/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+    if (a === '--') {
+      out.push(...argv.slice(i + 1));
+      break;
+    }
+  }
+  return out;
+}
+
+/** Edit distance (insertions, deletions, substitutions, adjacent swaps). */
+export function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[a.length][b.length];
+}
+
+/** The option closest to a mistyped one, if it is close enough to be what was meant (or one starts the other). */
+export function closestOption(typed: string, names: readonly string[]): string | null {
+  let best: { name: string; d: number } | null = null;
+  for (const n of names) {
+    const d = editDistance(typed, n);
+    if (!best || d < best.d) best = { name: n, d };
+  }
+  if (best && best.d <= Math.max(1, Math.min(3, Math.floor(typed.length / 3)))) return best.name;
+  const prefixed = names.filter((n) => n.startsWith(typed) || (typed.length >= 4 && typed.startsWith(n)));
+  return prefixed.length === 1 ? prefixed[0] : null;
 }
 
 export function helpText(def: CommandDef): string {

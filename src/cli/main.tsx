@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // Composition root: picks the subcommand, maps errors to exit codes (0 ok, 1 failed, 2 usage/configuration) and
 // prints them as one clear message. Subcommands load lazily so `gemma-bench --help` stays instant.
+// Its static imports are kept light, and early-stop goes first: `run` and `sweep` take over SIGINT/SIGTERM before
+// anything else loads.
+import './early-stop.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from './args.js';
 import { EXIT_FAILED, EXIT_USAGE, type CommandModule } from './command.js';
-import { PresetError } from '../config/load-preset.js';
 import { PACKAGE_ROOT } from '../config/paths.js';
 import { processLiveScreen } from './live-screen.js';
 
@@ -22,7 +24,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
 };
 
 /** Errors that mean "fix your command or configuration" (exit 2) rather than "the run failed" (exit 1). */
-const CONFIG_ERRORS = new Set(['ConfigError', 'WorkloadError', 'ModelDirError', 'PanScanOptionsError', 'PromptError', 'GoodputSpecError']);
+const CONFIG_ERRORS = new Set(['ConfigError', 'PresetError', 'WorkloadError', 'ModelDirError', 'PanScanOptionsError', 'PromptError', 'GoodputSpecError', 'DataDirError', 'ModelOutDirError']);
 
 function version(): string {
   return (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -74,7 +76,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return await mod.run(rest);
   } catch (err) {
     const configuration = err instanceof Error && (CONFIG_ERRORS.has(err.name) || (err as { stage?: string }).stage === 'configuration');
-    if (err instanceof UsageError || err instanceof PresetError || configuration) {
+    if (err instanceof UsageError || configuration) {
       process.stderr.write(`gemma-bench ${name}: ${(err as Error).message}\n`);
       return EXIT_USAGE;
     }

@@ -9,7 +9,7 @@ import { ConfigError } from './errors.js';
 import { issueLines, partialSchema, type Field } from './fields.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_REQUESTS, type Preset } from './preset-schema.js';
 import { resolvePanScan } from './resolve-panscan.js';
-import { DEFAULT_SYNTHETIC_COUNT, PREPROCESS_FIELDS, RUN_FIELDS, RunSpecSchema, type LoadSpec, type RunOverrides, type RunSpec, type StopSpec } from './run-spec.js';
+import { DEFAULT_MAX_ERROR_RATE, DEFAULT_SYNTHETIC_COUNT, PREPROCESS_FIELDS, RUN_FIELDS, RunSpecSchema, type LoadSpec, type RunOverrides, type RunSpec, type StopSpec } from './run-spec.js';
 import { DEFAULT_BACKEND } from '../engine/backends/registry.js';
 
 const OVERRIDE_FIELDS: readonly Field[] = [...Object.values(RUN_FIELDS), ...Object.values(PREPROCESS_FIELDS)];
@@ -72,6 +72,7 @@ export function resolveRunSpec(preset: Preset, o: RunOverrides, extra: { readonl
     exifOrientation: pre.settings.exifOrientation,
     pixelLimit: pre.settings.pixelLimit,
     engine: { dtype: o.dtype ?? preset.engine.dtype, attention: o.attention ?? preset.engine.attention, kvCache: o.kvCache ?? preset.engine.kvCache },
+    maxErrorRate: o.maxErrorRate ?? DEFAULT_MAX_ERROR_RATE,
     telemetry: o.telemetry ?? true,
     backend: { name: o.backend ?? DEFAULT_BACKEND, options: stripUndefined(backendOptions ?? {}) },
     group: extra.group ?? null,

@@ -11,6 +11,8 @@ import { fieldSchema, type Field } from './fields.js';
 import { ATTENTIONS, BATCH_POLICIES, DTYPES, KV_CACHES } from './preset-schema.js';
 
 export const DEFAULT_SYNTHETIC_COUNT = 8;
+/** A run whose failed share of measured requests passes this stops early and fails (DESIGN.md §9). */
+export const DEFAULT_MAX_ERROR_RATE = 0.05;
 export const SYNTHETIC_COUNT_MAX = 1000;
 
 /** The settings every run has, whatever the backend: one declaration each (flag, validation, help). */
@@ -31,6 +33,13 @@ export const RUN_FIELDS = {
   warmup: { flag: 'warmup', key: 'warmup', type: { kind: 'int', min: 0 }, placeholder: 'N', description: 'warmup requests (run first, kept, excluded from statistics)' },
   maxNewTokens: { flag: 'max-new-tokens', key: 'maxNewTokens', type: { kind: 'int', min: 1 }, placeholder: 'N', description: 'tokens generated per request (EOS ignored so runs compare)' },
   seed: { flag: 'seed', key: 'seed', type: { kind: 'int', min: 0 }, placeholder: 'N', description: 'seed for the synthetic set and Poisson arrivals (default 0)' },
+  maxErrorRate: {
+    flag: 'max-error-rate',
+    key: 'maxErrorRate',
+    type: { kind: 'number', min: 0, max: 1 },
+    placeholder: 'R',
+    description: `fail the run, stopping early, once more than this share of measured requests failed (default ${DEFAULT_MAX_ERROR_RATE}; 1 never)`,
+  },
   telemetry: { flag: 'no-telemetry', key: 'telemetry', type: { kind: 'flag', negates: true }, description: 'do not sample GPU/CPU utilisation' },
   dtype: { flag: 'dtype', key: 'dtype', type: { kind: 'enum', values: DTYPES }, placeholder: 'bf16|fp16|fp32', description: 'transformers: weight and activation precision (default: the preset, bf16)' },
   attention: { flag: 'attention', key: 'attention', type: { kind: 'enum', values: ATTENTIONS }, placeholder: 'sdpa|flash_attention_2|eager', description: 'transformers: attention implementation (default: the preset, sdpa)' },
@@ -136,6 +145,7 @@ export const RunSpecSchema = z.strictObject({
     attention: f(RUN_FIELDS.attention) as z.ZodType<(typeof ATTENTIONS)[number]>,
     kvCache: f(RUN_FIELDS.kvCache) as z.ZodType<(typeof KV_CACHES)[number]>,
   }),
+  maxErrorRate: f(RUN_FIELDS.maxErrorRate) as z.ZodType<number>,
   telemetry: z.boolean(),
   backend: BackendSpecSchema,
   group: RunGroupSchema.nullable(),

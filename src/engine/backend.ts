@@ -147,6 +147,11 @@ export interface BackendDefinition<N extends string = string, O = unknown> {
   readonly name: N;
   /** A few words for --help and the home screen. */
   readonly summary: string;
+  /**
+   * What its replicas run on by default, for the home screen's topology phrase: the CPU (one replica, whatever
+   * the preset's GPUs per replica), GPU groups (the preset's topology), or one replica per server endpoint.
+   */
+  readonly runsOn?: 'cpu' | 'gpu' | 'endpoints';
   /** Its own flags; the CLI offers them on run and sweep. A flag another backend also declares is shown once. */
   readonly fields: readonly Field[];
   /** Its options with defaults applied; strict, with messages that name the flags. */

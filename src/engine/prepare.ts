@@ -7,7 +7,7 @@ import type { Backend, BackendContext, LogFn } from './backend.js';
 import { backendDefinition } from './backends/registry.js';
 import { ensureSyntheticSet } from './synthetic.js';
 import type { Workload } from './types.js';
-import { buildWorkload, discoverImages, loadPrompts } from './workload.js';
+import { assertSomeImageUsable, buildWorkload, discoverImages, loadPrompts } from './workload.js';
 
 export async function prepareWorkload(spec: RunSpec, env?: NodeJS.ProcessEnv): Promise<Workload> {
   const prompts = loadPrompts(spec.workload.prompts ?? undefined);
@@ -15,7 +15,10 @@ export async function prepareWorkload(spec: RunSpec, env?: NodeJS.ProcessEnv): P
   const images = spec.workload.images;
   if (images !== null) {
     const { files, skipped } = await discoverImages(images);
-    return buildWorkload(images, files, prompts, preprocess, skipped);
+    const workload = await buildWorkload(images, files, prompts, preprocess, skipped);
+    // Nothing to run on: refused before any model loads (exit 2), every file named with its problem.
+    assertSomeImageUsable(workload);
+    return workload;
   }
   const count = spec.workload.synthetic;
   const files = await ensureSyntheticSet(spec.seed, count, env);

@@ -17,7 +17,7 @@ import { collectEnvironment, gitCommit } from './environment.js';
 import type { EngineEvent, WorkloadOverview } from './events.js';
 import { Scheduler, type PlannedRequest } from './scheduler.js';
 import { RUN_SCHEMA_VERSION, type BackendInfo, type RequestRecord, type RunFile, type RunSettings, type RunStatus, type RunSummary, type Workload } from './types.js';
-import { workloadCropsHistogram } from './workload-summary.js';
+import { unusableImageLines, usableImageIndices, workloadCropsHistogram } from './workload-summary.js';
 import { computeRoofline, type RunRoofline } from './roofline.js';
 
 export const PROGRESS_INTERVAL_MS = 250;
@@ -32,6 +32,11 @@ export interface RunHandles {
   /** The run's id (the store's uniqueRunId); a fresh one when absent. */
   readonly runId?: string;
   readonly signal?: AbortSignal;
+  /**
+   * A second, harder stop (a second Ctrl-C): in-flight work is given up at once instead of after the grace period,
+   * and a replica start still loading is not waited for before the run is saved. It implies `signal`.
+   */
+  readonly stopNow?: AbortSignal;
   /** Sampler settings for tests and benchmarks (default: every 500 ms, nvidia-smi on PATH). */
   readonly telemetry?: { readonly intervalMs?: number; readonly nvidiaSmiPath?: string };
   /** How long in-flight work may finish after a stop before it is recorded as cancelled. */
@@ -100,15 +105,26 @@ async function execute(spec: RunSpec, settings: RunSettings, h: RunHandles, emit
   const ownReplicas = h.replicas === undefined;
   const planned = spec.stop.kind === 'requests' ? spec.stop.count + spec.warmup : null;
   emit({ type: 'run-started', at: at(), runId: st.runId, name: spec.name, startedAt: startedAt.toISOString(), preset: effectivePreset(spec), settings, backend: st.backendInfo, workload: overviewOf(h.workload), plannedRequests: planned });
-  for (const img of h.workload.images) if (img.error) log('warn', `${img.path}: ${img.error} (its requests will fail)`);
+  const unusable = unusableImageLines(h.workload);
+  if (unusable.length) log('warn', unusable.join('\n'));
   if (h.workload.skipped > 0) log('info', `skipped ${h.workload.skipped} file(s) that are not images`);
 
+  // Replicas still starting when the run was stopped: closed once they are up, after the run is saved.
+  let late: Promise<unknown> = Promise.resolve();
   try {
     await startRunTelemetry(spec, h, st, emit, at);
     if (ownReplicas) emit({ type: 'phase', at: at(), phase: 'loading' });
     await h.backend.prepareRequests?.(imagePlan(spec, h.workload), { log, ...(h.signal ? { signal: h.signal } : {}) });
-    if (ownReplicas) {
-      st.replicas = await h.backend.start({ replicas: settings.replicas, gpusPerReplica: spec.topology.gpusPerReplica, log, ...(h.signal ? { signal: h.signal } : {}) });
+    if (ownReplicas && !stopped(h)) {
+      const starting = h.backend.start({ replicas: settings.replicas, gpusPerReplica: spec.topology.gpusPerReplica, log, ...(h.signal ? { signal: h.signal } : {}) });
+      // Loading a model is a native call that cannot be interrupted: a stop does not wait for it; the replicas it
+      // brings up are closed when they are ready (the process lives until then, and exits cleanly).
+      const started = await untilStopped(starting, h);
+      if (started === null) {
+        late = starting.then((rs) => Promise.allSettled(rs.map((r) => r.close())), () => undefined);
+        throw new StoppedWhileStarting();
+      }
+      st.replicas = started;
     }
     for (const r of st.replicas) {
       st.acc.addReplica(r.id, r.devices);
@@ -119,14 +135,36 @@ async function execute(spec: RunSpec, settings: RunSettings, h: RunHandles, emit
     st.replicaOfGpu = replicaOfGpuFromGroups(st.replicas.map((r) => r.gpuIndices));
     await schedule(spec, h, st, emit, at, log);
   } catch (err) {
-    st.status = h.signal?.aborted ? 'interrupted' : 'failed';
-    log('error', (err as Error).message);
-  } finally {
-    emit({ type: 'phase', at: at(), phase: 'saving' });
-    if (ownReplicas) await Promise.allSettled(st.replicas.map((r) => r.close()));
-    await st.telemetry?.stop().catch(() => {});
+    st.status = stopped(h) ? 'interrupted' : 'failed';
+    if (err instanceof StoppedWhileStarting) st.notes.push('interrupted: stopped by the user while the replicas were starting; no request ran');
+    else log('error', (err as Error).message);
   }
+  emit({ type: 'phase', at: at(), phase: 'saving' });
+  await st.telemetry?.stop().catch(() => {});
+  // Saved first (the sink saves at run-finished), then the replicas close: a replica finishing its current step
+  // never delays or endangers the run file.
   finish(spec, settings, h, st, emit, at, await commit);
+  if (ownReplicas) await Promise.allSettled(st.replicas.map((r) => r.close()));
+  await late;
+}
+
+class StoppedWhileStarting extends Error {}
+
+/** Whether the run was asked to stop (gently or at once). */
+const stopped = (h: RunHandles): boolean => h.signal?.aborted === true || h.stopNow?.aborted === true;
+
+/** The promise's value, or null as soon as the run is stopped (the promise goes on; the caller cleans it up). */
+function untilStopped<T>(p: Promise<T>, h: RunHandles): Promise<T | null> {
+  const signals = [h.signal, h.stopNow].filter((x): x is AbortSignal => x !== undefined);
+  if (signals.length === 0) return p;
+  return new Promise<T | null>((resolve, reject) => {
+    const onStop = () => resolve(null);
+    for (const sg of signals) sg.addEventListener('abort', onStop, { once: true });
+    if (stopped(h)) onStop();
+    p.then(resolve, reject).finally(() => {
+      for (const sg of signals) sg.removeEventListener('abort', onStop);
+    });
+  });
 }
 
 /** Starts the samplers (unless the run has telemetry off) and says what they watch. */
@@ -153,6 +191,7 @@ async function startRunTelemetry(spec: RunSpec, h: RunHandles, st: RunState, emi
 
 /** Drives the scheduler over the replicas until the stop rule, a stop request or the last replica's death. */
 async function schedule(spec: RunSpec, h: RunHandles, st: RunState, emit: (e: EngineEvent) => void, at: () => number, log: (level: 'info' | 'warn' | 'error', m: string) => void): Promise<void> {
+  const errors = { ok: 0, failed: 0 };
   const sched = new Scheduler(
     st.replicas,
     requestPlanner(spec, h.workload),
@@ -165,6 +204,7 @@ async function schedule(spec: RunSpec, h: RunHandles, st: RunState, emit: (e: En
       seed: spec.seed,
       t0: st.t0,
       ...(h.signal ? { signal: h.signal } : {}),
+      ...(h.stopNow ? { stopNow: h.stopNow } : {}),
       ...(h.cancelGraceMs !== undefined ? { cancelGraceMs: h.cancelGraceMs } : {}),
     },
     {
@@ -173,6 +213,12 @@ async function schedule(spec: RunSpec, h: RunHandles, st: RunState, emit: (e: En
         st.records.push(rec);
         st.acc.add(rec);
         emit({ type: 'request-done', at: at(), record: rec });
+        if (!rec.warmup && rec.status !== 'cancelled') {
+          if (rec.status === 'failed') errors.failed++;
+          else errors.ok++;
+          const over = errorRateExceeded(spec, errors, false);
+          if (over) sched.stopEarly(over);
+        }
       },
       onReplicaDied: (replica, reason) => {
         st.acc.markReplicaDied(replica, reason);
@@ -192,9 +238,13 @@ async function schedule(spec: RunSpec, h: RunHandles, st: RunState, emit: (e: En
     const outcome = await sched.run();
     clearInterval(timer);
     progress();
-    if (outcome.cancelled) {
+    const over = outcome.stoppedEarly ?? errorRateExceeded(spec, errors, true);
+    if (outcome.cancelled && outcome.stoppedEarly === null) {
       st.status = 'interrupted';
       st.notes.push('interrupted: stopped by the user; requests that had not finished are recorded as cancelled');
+    } else if (over) {
+      st.status = 'failed';
+      st.notes.push(`failed: ${over}${outcome.stoppedEarly ? '; stopped early, requests that had not finished are recorded as cancelled' : ''}`);
     } else if (outcome.noReplicaLeft) {
       st.status = 'failed';
       st.notes.push('failed: every replica died');
@@ -204,13 +254,35 @@ async function schedule(spec: RunSpec, h: RunHandles, st: RunState, emit: (e: En
   }
 }
 
+/** Finished measured requests a duration-bound run needs before its failed share can stop it early. */
+export const ERROR_RATE_MIN_FINISHED = 20;
+
+/**
+ * Why the failed share of measured requests fails the run (over --max-error-rate), or null. While the run goes
+ * (`final` false) it answers only once the outcome is certain (a request-bound run: more failures than the share
+ * allows of all its requests) or well sampled (a duration-bound run: ERROR_RATE_MIN_FINISHED finished).
+ */
+export function errorRateExceeded(spec: RunSpec, n: { readonly ok: number; readonly failed: number }, final: boolean): string | null {
+  const finished = n.ok + n.failed;
+  if (n.failed === 0 || finished === 0) return null;
+  const share = n.failed / finished;
+  const limit = spec.maxErrorRate;
+  const certain = spec.stop.kind === 'requests' ? n.failed > limit * spec.stop.count : finished >= ERROR_RATE_MIN_FINISHED && share > limit;
+  if (!(final ? share > limit : certain)) return null;
+  const pct = (x: number) => `${Math.round(x * 1000) / 10}%`;
+  return `${n.failed} of ${finished} measured requests failed (${pct(share)}), over --max-error-rate ${limit} (${pct(limit)})`;
+}
+
 /** Request number `seq` of the run: images in order, then the next prompt, round and round. */
 function requestPlanner(spec: RunSpec, workload: Workload): (seq: number, warmup: boolean) => PlannedRequest {
   const { images, prompts } = workload;
+  // Images whose header could not be read were listed up front and are skipped (all of them: every request fails).
+  const usable = usableImageIndices(workload);
+  const order = usable.length ? usable : images.map((_, i) => i);
   const preprocess = preprocessSettings(spec);
   return (seq, warmup) => {
-    const imageIndex = seq % images.length;
-    const promptIndex = Math.floor(seq / images.length) % prompts.length;
+    const imageIndex = order[seq % order.length];
+    const promptIndex = Math.floor(seq / order.length) % prompts.length;
     const img = images[imageIndex];
     return {
       id: seq,
@@ -326,7 +398,8 @@ function runTelemetry(st: RunState): RunTelemetry {
 /** How many requests of the run will name each image (null for a run bound by time), in workload order. */
 function imagePlan(spec: RunSpec, w: Workload): { path: string; requests: number | null }[] {
   const total = spec.stop.kind === 'requests' ? spec.stop.count + spec.warmup : null;
-  return w.images.map((img, i) => ({ path: img.path, requests: total === null ? null : Math.floor(total / w.images.length) + (i < total % w.images.length ? 1 : 0) }));
+  const usable = usableImageIndices(w).map((i) => w.images[i]);
+  return usable.map((img, i) => ({ path: img.path, requests: total === null ? null : Math.floor(total / usable.length) + (i < total % usable.length ? 1 : 0) }));
 }
 
 function backendInfoOf(backend: Backend, replicas: readonly Replica[]): BackendInfo {

@@ -31,6 +31,11 @@ export interface ScheduleOptions {
   /** nowMs() of the run's start: record times are offsets from it. */
   readonly t0: number;
   readonly signal?: AbortSignal;
+  /**
+   * Aborted to give up in-flight work at once (a second Ctrl-C): no grace period, what is in flight is recorded as
+   * cancelled and its batches are told to stop (between decode steps: a native call is never interrupted).
+   */
+  readonly stopNow?: AbortSignal;
   /** How long in-flight work may finish after cancellation before it is marked cancelled. */
   readonly cancelGraceMs?: number;
 }
@@ -44,6 +49,8 @@ export interface ScheduleHooks {
 
 export interface ScheduleOutcome {
   readonly cancelled: boolean;
+  /** Why the run was given up early by stopEarly() (too many failures), or null. */
+  readonly stoppedEarly: string | null;
   /** Every replica died before the work was done. */
   readonly noReplicaLeft: boolean;
   readonly issued: number;
@@ -113,13 +120,14 @@ export function toRecord(req: PlannedRequest, enqueuedAt: number, dispatchedAt: 
 export class Scheduler {
   private readonly queue: Queued[] = [];
   private readonly replicas: Map<number, { replica: Replica; state: ReplicaState }> = new Map();
-  private readonly inFlight = new Map<number, { replica: number; items: Queued[]; dispatchedAt: number; settled: boolean }>();
+  private readonly inFlight = new Map<number, { replica: number; items: Queued[]; dispatchedAt: number; settled: boolean; readonly abort: AbortController }>();
   private issued = 0;
   private issuedMeasured = 0;
   private batchSeq = 0;
   private phase: 'warmup' | 'measuring' | 'draining' = 'warmup';
   private stopped = false;
   private cancelled = false;
+  private stoppedEarly: string | null = null;
   private measureStart = 0;
   private wake: (() => void) | null = null;
   private readonly rand: () => number;
@@ -145,8 +153,13 @@ export class Scheduler {
 
   async run(): Promise<ScheduleOutcome> {
     const onAbort = () => this.cancel();
+    const onStopNow = () => {
+      this.cancel();
+      this.poke();
+    };
     this.opts.signal?.addEventListener('abort', onAbort, { once: true });
-    if (this.opts.signal?.aborted) this.cancel();
+    this.opts.stopNow?.addEventListener('abort', onStopNow, { once: true });
+    if (this.opts.signal?.aborted || this.opts.stopNow?.aborted) this.cancel();
     try {
       if (this.opts.warmup > 0 && !this.stopped) {
         this.hooks.onPhase('warmup');
@@ -173,11 +186,24 @@ export class Scheduler {
           await this.openLoop(this.opts.load.rateRps);
         }
       }
-      if (this.cancelled) await this.drainAfterCancel();
+      if (this.cancelled || this.stoppedEarly !== null) await this.drainAfterCancel();
     } finally {
       this.opts.signal?.removeEventListener('abort', onAbort);
+      this.opts.stopNow?.removeEventListener('abort', onStopNow);
     }
-    return { cancelled: this.cancelled, noReplicaLeft: this.aliveCount() === 0, issued: this.issued };
+    return { cancelled: this.cancelled, stoppedEarly: this.stoppedEarly, noReplicaLeft: this.aliveCount() === 0, issued: this.issued };
+  }
+
+  /**
+   * Gives the run up (the caller's reason, e.g. too many failures): nothing more is issued, queued requests are
+   * cancelled, in-flight ones may finish within the grace period. The outcome carries the reason.
+   */
+  stopEarly(reason: string): void {
+    if (this.stopped) return;
+    this.stoppedEarly = reason;
+    this.stopped = true;
+    for (const q of this.queue.splice(0)) this.finish(q, null, failedResult(q.req.id, `cancelled before it was dispatched: ${reason}`), 'cancelled', 1, null);
+    this.poke();
   }
 
   private aliveCount(): number {
@@ -269,7 +295,7 @@ export class Scheduler {
     st.dispatched += items.length;
     const batchId = this.batchSeq++;
     const dispatchedAt = nowMs();
-    const flight = { replica: replicaId, items, dispatchedAt, settled: false };
+    const flight = { replica: replicaId, items, dispatchedAt, settled: false, abort: new AbortController() };
     this.inFlight.set(batchId, flight);
     const settle = (results: InferResult[] | null, reason: string | null) => {
       if (flight.settled) return;
@@ -284,7 +310,8 @@ export class Scheduler {
       }
       this.poke();
     };
-    entry.replica.infer(items.map((q) => q.req)).then(
+    // The signal lets the replica stop the batch early once it is given up (grace over, or a stop now).
+    entry.replica.infer(items.map((q) => q.req), { signal: flight.abort.signal }).then(
       (results) => settle(results, null),
       (err: unknown) => settle(null, `replica ${replicaId} died: ${(err as Error).message ?? String(err)}`),
     );
@@ -315,14 +342,17 @@ export class Scheduler {
     if (this.inFlight.size === 0) return;
     const grace = this.opts.cancelGraceMs ?? DEFAULT_CANCEL_GRACE_MS;
     const deadline = nowMs() + grace;
-    while (this.inFlight.size > 0 && nowMs() < deadline) {
+    while (this.inFlight.size > 0 && nowMs() < deadline && !this.opts.stopNow?.aborted) {
+      let timer: NodeJS.Timeout | undefined;
       await new Promise<void>((resolve) => {
         this.wake = resolve;
-        setTimeout(resolve, Math.max(1, deadline - nowMs()));
+        timer = setTimeout(resolve, Math.max(1, deadline - nowMs()));
       });
+      clearTimeout(timer);
     }
     for (const [batchId, flight] of this.inFlight) {
       flight.settled = true;
+      flight.abort.abort();
       this.inFlight.delete(batchId);
       for (const q of flight.items) this.finish(q, flight.dispatchedAt, failedResult(q.req.id, 'interrupted before it finished'), 'cancelled', flight.items.length, flight.replica);
     }

@@ -6,14 +6,15 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { extname, join, resolve } from 'node:path';
-import sharp, { type Metadata } from 'sharp';
 import { glob } from 'tinyglobby';
+import { readImageFile, readImageHeader } from '../panscan/decode.js';
 import { planCrops } from '../panscan/plan.js';
 import { DEFAULT_PROMPT } from '../panscan/prompt.js';
 import { promptInputIds } from '../panscan/tokenizer.js';
 import { imageTokenCount, type PanScanOptions } from '../panscan/types.js';
 import type { PreprocessSettings } from '../panscan/preprocess.js';
 import type { Workload, WorkloadImage } from './types.js';
+import { usableImageIndices } from './workload-summary.js';
 
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.webp', '.tif', '.tiff', '.gif', '.avif'] as const;
 
@@ -70,11 +71,17 @@ export function loadPrompts(file: string | undefined): string[] {
   return prompts;
 }
 
-/** Orientation values 5-8 swap width and height when EXIF orientation is applied. */
-function orientedSize(meta: Metadata, settings: PreprocessSettings): [number, number] {
-  const w = meta.width ?? 0;
-  const h = meta.height ?? 0;
-  return settings.exifOrientation === 'apply' && (meta.orientation ?? 1) >= 5 ? [h, w] : [w, h];
+/** What is wrong with an image, without its path (the workload keeps the path beside it). */
+function problemOf(path: string, err: unknown): string {
+  const m = err instanceof Error ? err.message : String(err);
+  return m.startsWith(`${path}: `) ? m.slice(path.length + 2) : m;
+}
+
+/** Throws a WorkloadError (a usage error) listing every file and its problem when no image of the set can be used. */
+export function assertSomeImageUsable(w: Workload): void {
+  if (w.images.length === 0 || usableImageIndices(w).length > 0) return;
+  const lines = w.images.map((i) => `  ${i.path}: ${i.error}`);
+  throw new WorkloadError(`none of the ${w.images.length} image(s) of ${w.source} can be used:\n${lines.join('\n')}`);
 }
 
 /**
@@ -96,16 +103,14 @@ export async function buildWorkload(source: string, files: readonly string[], pr
   for (const path of files) {
     let bytes: Buffer;
     try {
-      bytes = readFileSync(path);
+      bytes = await readImageFile(path);
     } catch (err) {
-      images.push(brokenImage(path, Buffer.alloc(0), `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`));
+      images.push(brokenImage(path, Buffer.alloc(0), problemOf(path, err)));
       continue;
     }
     try {
-      const meta = await sharp(bytes, { limitInputPixels: false }).metadata();
-      const [width, height] = orientedSize(meta, settings);
-      if (!width || !height) throw new Error('no image size in the header');
-      if (width * height > settings.pixelLimit) throw new Error(`${width}x${height} = ${width * height} pixels is over the limit of ${settings.pixelLimit} (raise it with --pixel-limit)`);
+      // The same checks and words as the request's own decoding (src/panscan/decode.ts), header only.
+      const { width, height } = await readImageHeader(bytes, { exifOrientation: settings.exifOrientation, pixelLimit: settings.pixelLimit }, path);
       const crops = settings.panScan ? planCrops(width, height, settings.panScan as PanScanOptions) : [];
       images.push({
         path,
@@ -119,7 +124,7 @@ export async function buildWorkload(source: string, files: readonly string[], pr
         error: null,
       });
     } catch (err) {
-      images.push(brokenImage(path, bytes, (err as Error).message));
+      images.push(brokenImage(path, bytes, problemOf(path, err)));
     }
   }
   const setHash = sha256(Buffer.from(images.map((i) => i.sha256).join('\n')));

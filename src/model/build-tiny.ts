@@ -124,11 +124,16 @@ export function labelFor(config: TinyGemma3Config): string {
   return `${config.name}, ${RANDOM_WEIGHTS_LABEL_SUFFIX}`;
 }
 
+/** The output directory cannot take the build (a file, or a folder of something else): the user must choose another. */
+export class ModelOutDirError extends Error {
+  override name = 'ModelOutDirError';
+}
+
 /** Refuses to replace a directory that is not empty and not an earlier gemma-bench build. */
 async function assertReplaceable(dir: string): Promise<void> {
   const s = await stat(dir).catch(() => undefined);
   if (!s) return;
-  if (!s.isDirectory()) throw new Error(`${dir} exists and is not a directory`);
+  if (!s.isDirectory()) throw new ModelOutDirError(`${dir} exists and is not a directory; give a new or empty directory`);
   const entries = await readdir(dir);
   if (entries.length === 0) return;
   const cfg = await readFile(join(dir, 'config.json'), 'utf8').catch(() => undefined);
@@ -138,7 +143,7 @@ async function assertReplaceable(dir: string): Promise<void> {
   } catch {
     ours = false;
   }
-  if (!ours) throw new Error(`${dir} is not empty and is not a gemma-bench model build; refusing to replace it`);
+  if (!ours) throw new ModelOutDirError(`${dir} is not empty and is not a gemma-bench model build; refusing to replace it. Give a new or empty directory (an earlier build is replaced)`);
 }
 
 /** A build takes seconds, so a partial directory an hour old is from a build that was killed. */

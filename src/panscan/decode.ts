@@ -193,6 +193,39 @@ export async function decodeImage(bytes: Buffer, opts: DecodeOptions = {}, file?
   }
 }
 
+/** What an image's header says, read without decoding any pixel. */
+export interface ImageHeader {
+  /** The decoded size (after EXIF orientation, when applied). */
+  readonly width: number;
+  readonly height: number;
+  readonly format: string;
+}
+
+/**
+ * Reads only the header of encoded image bytes, with the same checks and the same messages as decodeImage
+ * (empty, not an image, unsupported, corrupt header, over the pixel limit), so an image refused up front is
+ * described exactly as a request on it would be. A truncated body is only found by decoding it.
+ */
+export async function readImageHeader(bytes: Buffer, opts: Pick<DecodeOptions, 'exifOrientation' | 'pixelLimit'> = {}, file?: string): Promise<ImageHeader> {
+  const exifOrientation = opts.exifOrientation ?? 'ignore';
+  const pixelLimit = opts.pixelLimit ?? DEFAULT_PIXEL_LIMIT;
+  if (bytes.length === 0) throw emptyError(file);
+  const sniffed = sniff(bytes);
+  if (sniffed.kind === 'unsupported') throw unsupportedError(file, sniffed.label);
+  let meta: Metadata;
+  try {
+    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
+  } catch (err) {
+    throw decoderError(file, bytes, sniffed, err);
+  }
+  if (!DECODABLE_FORMATS.has(meta.format)) throw unsupportedError(file, formatLabel(meta.format));
+  if (meta.format === 'heif' && meta.compression === 'hevc') throw unsupportedError(file, 'HEIC (HEVC-coded HEIF)');
+  if (!meta.width || !meta.height) throw new ImageDecodeError(file, 'corrupt', 'no image size in the header', REDOWNLOAD);
+  if (meta.width * meta.height > pixelLimit) throw tooManyPixelsError(file, meta.width, meta.height, pixelLimit);
+  const [width, height] = orientedSize(meta, exifOrientation);
+  return { width, height, format: meta.format };
+}
+
 /** The decoded size: orientations 5-8 swap width and height when EXIF orientation is applied. */
 function orientedSize(meta: Metadata, exif: ExifOrientation): [number, number] {
   return exif === 'apply' && (meta.orientation ?? 1) >= 5 ? [meta.height, meta.width] : [meta.width, meta.height];

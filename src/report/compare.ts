@@ -2,7 +2,7 @@
 // metrics with a direction, deltas against the baseline and the best cell marked), plus its plain-text rendering
 // for the CLI. The model knows nothing about rendering so the Ink UI can draw the same thing. Pure.
 import type { RunFile } from '../engine/types.js';
-import { fmtCount, fmtDelta, fmtMs, fmtRate, padTable, sig3, NONE } from './format.js';
+import { fitTable, fmtCount, fmtDelta, fmtMs, fmtRate, padTable, sig3, wrapText, NONE, type FitColumn } from './format.js';
 import { cropsMean, modelLabel, pointLabel } from './describe.js';
 import { describeSlo, goodput, type GoodputSlo } from './goodput.js';
 import { rooflineDevice, rooflineLine } from './roofline.js';
@@ -14,7 +14,10 @@ export type RowUnit = 'ms' | 'req/s' | 'tok/s' | 'count' | 'crops' | 'pct';
 export interface CompareColumn {
   readonly id: string;
   readonly name: string;
-  /** What to head the column with: the sweep point for sweep runs, else the run name. */
+  /**
+   * What to head the column with: for sweep runs the grid values that differ between the compared runs, else the
+   * run name; with the id's suffix when two columns would read the same.
+   */
   readonly label: string;
   readonly status: RunFile['status'];
   readonly startedAt: string;
@@ -93,11 +96,44 @@ function bestFlags(values: readonly (number | null)[], direction: Direction): bo
   return values.map((v) => v !== null && Number.isFinite(v) && Math.abs(v - best) <= tol);
 }
 
-function column(r: RunFile): CompareColumn {
+/** Grid keys as column labels say them: "ratio=2.5 crops=6", short enough to tell sweep points apart. */
+const SHORT_GRID_KEYS: Readonly<Record<string, string>> = {
+  'min-ratio': 'ratio',
+  'max-crops': 'crops',
+  'min-crop-size': 'crop-px',
+  concurrency: 'conc',
+  rate: 'rate',
+  'batch-size': 'batch',
+  batching: 'batching',
+  'max-new-tokens': 'tokens',
+};
+
+/** The last part of a run id (its random suffix), which tells apart runs of the same name. */
+export const idSuffix = (id: string): string => id.slice(id.lastIndexOf('-') + 1);
+
+/**
+ * Column labels that tell the runs apart: for sweep points only the grid values that differ between the compared
+ * runs ("max-crops=6", not "min-ratio=2 max-crops=6 min-crop-size=448" twice cut to the same prefix); a label that
+ * is still shared by two columns gets the run id's suffix.
+ */
+function labels(runs: readonly RunFile[]): string[] {
+  const varying = new Set<string>();
+  for (const r of runs) {
+    for (const [k, v] of Object.entries(r.group?.point ?? {})) if (runs.some((o) => o.group && String(o.group.point[k]) !== String(v))) varying.add(k);
+  }
+  const base = runs.map((r) => {
+    if (!r.group) return r.name;
+    const parts = Object.entries(r.group.point).filter(([k]) => varying.has(k));
+    return parts.length ? parts.map(([k, v]) => `${SHORT_GRID_KEYS[k] ?? k}=${v}`).join(' ') : pointLabel(r.group.point) || r.name;
+  });
+  return base.map((l, i) => (base.filter((x) => x === l).length > 1 ? `${l} (${idSuffix(runs[i].id)})` : l));
+}
+
+function column(r: RunFile, label: string): CompareColumn {
   return {
     id: r.id,
     name: r.name,
-    label: r.group ? pointLabel(r.group.point) || r.name : r.name,
+    label,
     status: r.status,
     startedAt: r.startedAt,
     preset: r.preset.name,
@@ -172,7 +208,8 @@ export function compareRuns(runs: readonly RunFile[], opts: { slo?: GoodputSlo }
     });
     return { key: def.key, label: def.label, unit: def.unit, direction: def.direction, cells };
   });
-  return { baselineId: runs[0].id, columns: runs.map(column), rows, warnings: warningsFor(runs) };
+  const heads = labels(runs);
+  return { baselineId: runs[0].id, columns: runs.map((r, i) => column(r, heads[i])), rows, warnings: warningsFor(runs) };
 }
 
 /** A cell's value in its row's unit, as every screen shows it. */
@@ -194,9 +231,12 @@ export function formatCompareValue(unit: RowUnit, v: number | null): string {
 
 /**
  * Plain-text table: one column per run, `*` after the best value of each row, and each non-baseline cell followed
- * by its change against the baseline, e.g. `12.3 ms* (-8.1%)`.
+ * by its change against the baseline, e.g. `12.3 ms* (-8.1%)`. When it is wider than `width`, the compact layout:
+ * units in the row labels, numbered run headings with the ids listed underneath, and the runs that still do not
+ * fit left out (said in a note; the baseline and the first runs stay).
  */
-export function renderCompareText(model: CompareModel): string {
+export function renderCompareText(model: CompareModel, o: { readonly width?: number } = {}): string {
+  const width = o.width ?? Number.POSITIVE_INFINITY;
   const header = ['', ...model.columns.map((c, i) => (i === 0 ? `${c.label} (baseline)` : c.label))];
   const ids = ['', ...model.columns.map((c) => c.id)];
   const body = model.rows.map((row) => [
@@ -206,8 +246,45 @@ export function renderCompareText(model: CompareModel): string {
       return i === 0 || cell.deltaPct === null ? v : `${v} (${fmtDelta(cell.deltaPct)})`;
     }),
   ]);
-  const lines = [padTable([header, ids, ...body])];
-  lines.push('', `* best in its row (lower is better for times, higher for rates). Deltas against ${model.baselineId}.`);
-  for (const w of model.warnings) lines.push(`note: ${w}`);
+  const full = padTable([header, ids, ...body]);
+  const lines: string[] = [];
+  if (Math.max(...full.split('\n').map((l) => l.length)) <= width) lines.push(full);
+  else lines.push(...compactCompare(model, width));
+  lines.push('', wrapText(`* best in its row (lower is better for times, higher for rates). Deltas against ${model.baselineId}.`, width, '  '));
+  for (const w of model.warnings) lines.push(wrapText(`note: ${w}`, width, '  '));
   return lines.join('\n') + '\n';
+}
+
+/** A value without its unit (the row label carries it), as the compact layout shows it. */
+function bareValue(unit: RowUnit, v: number | null): string {
+  if (v === null || !Number.isFinite(v)) return NONE;
+  if (unit === 'count') return fmtCount(v);
+  return unit === 'pct' ? sig3(v, 1) : sig3(v, unit === 'ms' ? 3 : 2);
+}
+
+/** Compare heading labels are cut to this many characters in the compact layout. */
+const COMPACT_LABEL_CHARS = 16;
+
+function compactCompare(model: CompareModel, width: number): string[] {
+  const unitOf = (row: CompareRow) => (row.unit === 'crops' ? '' : ` (${row.unit === 'pct' ? '%' : row.unit})`);
+  const cut = (t: string) => (t.length <= COMPACT_LABEL_CHARS ? t : `${t.slice(0, COMPACT_LABEL_CHARS - 1)}…`);
+  const columns: FitColumn[] = [
+    { header: '', align: 'left', priority: Number.POSITIVE_INFINITY },
+    ...model.columns.map((c, i): FitColumn => ({ header: `${i + 1} ${cut(c.label)}${i === 0 ? ' (base)' : ''}`, align: 'right', priority: i === 0 ? Number.POSITIVE_INFINITY : model.columns.length - i })),
+  ];
+  const rows = model.rows.map((row) => [
+    `${row.label}${unitOf(row)}`,
+    ...row.cells.map((cell, i) => {
+      const v = bareValue(row.unit, cell.value) + (cell.best ? '*' : '');
+      return i === 0 || cell.deltaPct === null ? v : `${v} (${fmtDelta(cell.deltaPct)})`;
+    }),
+  ]);
+  const t = fitTable(columns, rows, width);
+  const out = [t.text, ''];
+  for (const [i, c] of model.columns.entries()) {
+    const shown = !t.hidden.includes(columns[i + 1].header);
+    out.push(`${String(i + 1).padStart(2)} ${c.id}${shown ? '' : ' (not shown)'}`);
+  }
+  if (t.hidden.length) out.push(wrapText(`(${t.hidden.length} run${t.hidden.length === 1 ? '' : 's'} not shown to fit ${width} columns; --wide shows them all, or compare fewer runs)`, width, ' '));
+  return out;
 }

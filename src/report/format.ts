@@ -127,3 +127,81 @@ export function padTable(rows: readonly (readonly (string | number | null | unde
     )
     .join('\n');
 }
+
+/** A column of a table that may have to fit a width (fitTable). */
+export interface FitColumn {
+  readonly header: string;
+  readonly align?: Align;
+  /**
+   * Which columns give way first when the table is too wide: the lowest priority is cut down to `minWidth` (if it
+   * has one), then hidden, then the next lowest. Ties: the rightmost first. Infinity: never hidden.
+   */
+  readonly priority: number;
+  /** Cut cells with "…" down to this many characters before hiding the column (text columns: names, models). */
+  readonly minWidth?: number;
+}
+
+export interface FittedTable {
+  readonly text: string;
+  /** Headers of the columns left out to fit, in table order. */
+  readonly hidden: readonly string[];
+  /** Whether some cells were cut short. */
+  readonly cut: boolean;
+}
+
+const cutCell = (s: string, w: number): string => (s.length <= w ? s : w <= 1 ? '…'.slice(0, w) : `${s.slice(0, w - 1)}…`);
+
+/**
+ * Lays out a table (header first) in at most `width` characters per line: columns of the lowest priority are
+ * first cut (down to their minWidth) and then hidden until it fits (Infinity: all, as padTable). The caller says
+ * what was hidden (and that --wide shows it).
+ */
+export function fitTable(columns: readonly FitColumn[], rows: readonly (readonly (string | number | null | undefined)[])[], width: number, gap = 2): FittedTable {
+  const cells = [columns.map((c) => c.header), ...rows.map((r) => columns.map((_, i) => { const c = r[i]; return c === null || c === undefined ? NONE : String(c); }))];
+  const natural = columns.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
+  const widths = [...natural];
+  const shown = columns.map(() => true);
+  const total = () => widths.reduce((sum, w, i) => sum + (shown[i] ? w : 0), 0) + gap * (shown.filter(Boolean).length - 1);
+  const order = columns.map((c, i) => ({ c, i })).sort((a, b) => a.c.priority - b.c.priority || b.i - a.i);
+  for (const { c, i } of order) {
+    if (total() <= width) break;
+    if (shown.filter(Boolean).length <= 1 || c.priority === Number.POSITIVE_INFINITY) continue;
+    const min = c.minWidth;
+    if (min !== undefined && widths[i] > min) {
+      widths[i] = Math.max(min, widths[i] - (total() - width));
+      if (total() <= width) break;
+    }
+    shown[i] = false;
+  }
+  const idx = columns.map((_, i) => i).filter((i) => shown[i]);
+  const text = cells
+    .map((r) => idx.map((i) => (columns[i].align ?? (i === 0 ? 'left' : 'right')) === 'left' ? cutCell(r[i], widths[i]).padEnd(widths[i]) : cutCell(r[i], widths[i]).padStart(widths[i])).join(' '.repeat(gap)).trimEnd())
+    .join('\n');
+  return { text, hidden: columns.filter((_, i) => !shown[i]).map((c) => c.header), cut: idx.some((i) => widths[i] < natural[i]) };
+}
+
+/** The line under a fitted table that says what was left out, or null when nothing was. */
+export function fitNote(t: FittedTable, width: number): string | null {
+  if (!t.hidden.length && !t.cut) return null;
+  const what = t.hidden.length ? `${t.hidden.length} column${t.hidden.length === 1 ? '' : 's'} hidden (${t.hidden.join(', ')})` : 'long cells cut';
+  return wrapText(`(${what} to fit ${width} columns; --wide shows them all)`, width, ' ');
+}
+
+/**
+ * Prose wrapped at spaces into lines of at most `width` characters (a word longer than that stays whole), later
+ * lines indented by `indent`. Infinity: the text as it is.
+ */
+export function wrapText(text: string, width: number, indent = ''): string {
+  if (!Number.isFinite(width) || text.length <= width) return text;
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    const candidate = line === '' ? word : `${line} ${word}`;
+    if (candidate.length > width && line.trim() !== '') {
+      lines.push(line);
+      line = indent + word;
+    } else line = candidate;
+  }
+  lines.push(line);
+  return lines.join('\n');
+}

@@ -44,6 +44,8 @@ export interface CompletionDeps {
   readonly metrics: ServeMetrics;
   readonly stopTokenIds: readonly number[];
   readonly log: LogFn;
+  /** Images with more pixels are refused (default DEFAULT_PIXEL_LIMIT, Pillow's). */
+  readonly pixelLimit?: number;
   /** A numeric id per request, for the replica. */
   nextRequestId(): number;
 }
@@ -93,7 +95,7 @@ export async function runCompletion(deps: CompletionDeps, job: CompletionJob, si
     if (stops) replicaSignal.abort('stop');
   };
 
-  const preprocess: PreprocessSettings = { panScan: req.panScan, exifOrientation: 'ignore', pixelLimit: DEFAULT_PIXEL_LIMIT };
+  const preprocess: PreprocessSettings = { panScan: req.panScan, exifOrientation: 'ignore', pixelLimit: deps.pixelLimit ?? DEFAULT_PIXEL_LIMIT };
   const inferRequest: InferRequest = { id: deps.nextRequestId(), imagePath: path, prompt: req.text, maxNewTokens: maxTokens, preprocess };
   try {
     const result = await deps.pool.run(inferRequest, { onToken, signal: replicaSignal.signal });

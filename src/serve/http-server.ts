@@ -43,6 +43,8 @@ export interface ServeOptions {
   readonly threads?: number;
   /** Context length (vLLM's --max-model-len); default the model's max_position_embeddings. */
   readonly maxModelLen?: number;
+  /** Images with more pixels are refused with 400 (default Pillow's 89,478,485). */
+  readonly pixelLimit?: number;
   readonly log?: LogFn;
   /** For GEMMA_BENCH_HOME (where the tiny model is built) and the backend's test-only fault injection. */
   readonly env?: NodeJS.ProcessEnv;
@@ -90,7 +92,7 @@ export async function startServer(o: ServeOptions = {}): Promise<RunningServer> 
     throw err;
   }
   let requestSeq = 0;
-  const deps: CompletionDeps = { pool, spool, tokenizer, metrics, stopTokenIds: model.stopTokenIds, log, nextRequestId: () => ++requestSeq };
+  const deps: CompletionDeps = { pool, spool, tokenizer, metrics, stopTokenIds: model.stopTokenIds, log, nextRequestId: () => ++requestSeq, ...(o.pixelLimit !== undefined ? { pixelLimit: o.pixelLimit } : {}) };
 
   const inFlight = new Map<AbortController, Promise<void>>();
   let closing = false;
@@ -101,7 +103,7 @@ export async function startServer(o: ServeOptions = {}): Promise<RunningServer> 
     const created = unixSeconds();
     const body = await readJsonBody(req);
     const request = parseChatRequest(body, model.id);
-    const { width, height } = await imageSize(request.image.bytes);
+    const { width, height } = await imageSize(request.image.bytes, o.pixelLimit);
     const plan = planPrompt(request.text, width, height, request.panScan);
     const maxTokens = resolveMaxTokens(request.maxTokens, plan.promptTokens, model.maxModelLen);
     if (request.temperature !== null && request.temperature > 0 && !warnedTemperature) {

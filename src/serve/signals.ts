@@ -1,7 +1,8 @@
 // Keeping `gemma-bench serve` up until SIGINT or SIGTERM, then stopping it cleanly: the server stops accepting,
 // in-flight streams end (finish_reason "abort", usage, [DONE]), the replicas close. Resolves with the exit code
-// the rest of the app uses for an interrupted command: 130 after SIGINT, 143 after SIGTERM. A second signal while
-// stopping exits at once with that code.
+// the rest of the app uses for an interrupted command: 130 after SIGINT, 143 after SIGTERM. Further signals while
+// stopping only say so: the process never exits while a replica thread is inside a native onnxruntime call (that
+// aborts it), and closing stops each replica's batch after its current decode step.
 import type { LogFn } from '../engine/backend.js';
 import type { RunningServer } from './http-server.js';
 
@@ -16,21 +17,19 @@ export interface SignalSource {
 
 export function serveUntilSignal(
   server: Pick<RunningServer, 'close'>,
-  o: { log: LogFn; signals?: SignalSource; exitNow?: (code: number) => void } = { log: () => {} },
+  o: { log: LogFn; signals?: SignalSource } = { log: () => {} },
 ): Promise<number> {
   const signals = o.signals ?? process;
-  const exitNow = o.exitNow ?? ((code: number) => process.exit(code));
   return new Promise<number>((resolve, reject) => {
     let stopping = false;
     const onSignal = (sig: NodeJS.Signals) => {
       const code = sig === 'SIGINT' ? EXIT_SIGINT : EXIT_SIGTERM;
       if (stopping) {
-        o.log('warn', `${sig} again: exiting without waiting`);
-        exitNow(code);
+        o.log('warn', `${sig} again: already stopping; in-flight requests end after their current decode step, then the replicas close`);
         return;
       }
       stopping = true;
-      o.log('info', `${sig}: stopping (in-flight requests end with finish_reason "abort"; press again to quit at once)`);
+      o.log('info', `${sig}: stopping (in-flight requests end with finish_reason "abort" after their current decode step)`);
       server.close().then(
         () => {
           signals.off('SIGINT', onSignal);

@@ -292,17 +292,22 @@ async function writeIndex(dir: string, index: StoreIndex): Promise<void> {
 const listHint = '`gemma-bench runs list` shows the saved runs';
 
 /**
- * The saved run an argument names: an exact id, `latest` (the newest readable run) or a unique prefix of an id.
+ * The saved run an argument names: an exact id, `latest` (the newest readable run), `latest~N` (the Nth before it)
+ * or a unique prefix of an id.
  * Throws StoreError not-found / ambiguous (listing candidates).
  */
 export async function resolveRunId(idOrPrefix: string, dir: string = runsDir()): Promise<{ id: string; file: string }> {
   const names = await listNames(dir);
   const ids = names.map((n) => n.slice(0, -RUN_FILE_EXT.length));
   if (ids.includes(idOrPrefix)) return { id: idOrPrefix, file: runFilePath(idOrPrefix, dir) };
-  if (idOrPrefix === 'latest') {
-    const newest = (await listRuns(dir)).find((e): e is RunListOk => e.ok);
-    if (!newest) throw new StoreError(`no saved runs in ${dir} yet, so "latest" names none.`, 'not-found', dir);
-    return { id: newest.id, file: newest.file };
+  const back = /^latest(?:~(\d+))?$/.exec(idOrPrefix);
+  if (back) {
+    // latest~1 is the run before the newest, and so on: examples can name runs an earlier example made.
+    const n = Number(back[1] ?? 0);
+    const readable = (await listRuns(dir)).filter((e): e is RunListOk => e.ok);
+    const run = readable[n];
+    if (!run) throw new StoreError(readable.length === 0 ? `no saved runs in ${dir} yet, so "${idOrPrefix}" names none.` : `"${idOrPrefix}" names none: there are ${readable.length} readable saved run(s) in ${dir}.`, 'not-found', dir);
+    return { id: run.id, file: run.file };
   }
   const matches = idOrPrefix === '' ? [] : ids.filter((id) => id.startsWith(idOrPrefix)).sort().reverse();
   if (matches.length === 1) return { id: matches[0], file: runFilePath(matches[0], dir) };

@@ -25,6 +25,8 @@ export interface BackendOption {
   readonly available: boolean;
   /** Why it is unavailable, or a short description. */
   readonly note: string;
+  /** What its replicas run on by default (the presets' topology is shown as it would run); GPUs when unsaid. */
+  readonly runsOn?: 'cpu' | 'gpu' | 'endpoints';
 }
 
 /** What the user chose on the home screen. Null numbers mean "as the preset says". */
@@ -54,8 +56,10 @@ export interface RunHandle {
    * Throws (from the iterator) when preparation fails, with a message for the user.
    */
   readonly events: AsyncIterable<EngineEvent>;
-  /** Stops the run: the engine saves what it measured as interrupted. Safe to call more than once. */
+  /** Stops the run: in-flight requests may finish (a grace period), then the engine saves what it measured as interrupted. Safe to call more than once. */
   cancel(): void;
+  /** Stops the run at once: in-flight requests are cancelled, the partial run is saved as interrupted. Safe to call more than once. */
+  stopNow(): void;
 }
 
 export type { RunHeadline };
@@ -75,6 +79,8 @@ export type SavePresetResult = { readonly ok: true; readonly file: string } | { 
 export interface Controller {
   /** Loads the engine's modules (the slow part of starting); call once before the other methods. */
   init(): Promise<void>;
+  /** Why runs cannot be saved (the data directory is not writable), in words with the fix; null when they can. Never throws. */
+  dataDirProblem?(): Promise<string | null>;
   listPresets(): Promise<PresetInfo[]>;
   /** Validates an images path or glob as typed (empty = the synthetic set). Never throws. */
   validateImages(spec: string): Promise<ImagesCheck>;
@@ -99,9 +105,17 @@ export interface Controller {
   readonly runsDir: string;
 }
 
-/** A one-line description of a preset's key settings: pan-and-scan knobs, topology, load. */
-export function presetSummary(p: Preset): string {
-  const topo = `${p.topology.gpusPerReplica} GPU/rep × ${p.topology.replicas}`;
+/** The preset's topology as it would run on a backend: its GPU groups, the CPU (one replica), or the endpoints. */
+export function topologyText(p: Preset, runsOn: BackendOption['runsOn'] = 'gpu'): string {
+  if (runsOn === 'endpoints') return '1 replica/endpoint';
+  // The onnx backend on the CPU: "auto" is one replica, and GPUs per replica mean nothing there.
+  if (runsOn === 'cpu') return p.topology.replicas === 'auto' || p.topology.replicas === 1 ? 'CPU, 1 replica' : `CPU, ${p.topology.replicas} replicas`;
+  return `${p.topology.gpusPerReplica} GPU/rep × ${p.topology.replicas}`;
+}
+
+/** A one-line description of a preset's key settings: pan-and-scan knobs, topology (as it would run), load. */
+export function presetSummary(p: Preset, runsOn?: BackendOption['runsOn']): string {
+  const topo = topologyText(p, runsOn);
   const l = p.load;
   const loadMode = loadText({ rateRps: l.rateRps ?? null, concurrency: l.concurrency ?? DEFAULT_CONCURRENCY }, 'short');
   const amount = l.durationS !== undefined ? `${l.durationS} s+${l.warmup} req` : `${l.requests ?? DEFAULT_REQUESTS}+${l.warmup} req`;

@@ -8,6 +8,7 @@ import { LiveDashboard } from './components/LiveDashboard.js';
 import { createDashboardStore } from './dashboard-store.js';
 import { pumpEvents } from './pump.js';
 import { KeysProvider } from './use-keys.js';
+import { TerminalSizeProvider } from './terminal-size.js';
 
 /**
  * Ink's frame cap (its default, made explicit). Measured in tmux on 2 busy cores: 60 did not answer keys
@@ -25,7 +26,9 @@ export async function presentWithDashboard(events: AsyncIterable<EngineEvent>, o
   const store = createDashboardStore();
   const app = render(
     <KeysProvider>
-      <LiveDashboard store={store} onStop={onStop} doneHints={[]} />
+      <TerminalSizeProvider>
+        <LiveDashboard store={store} onStop={onStop} doneHints={[]} />
+      </TerminalSizeProvider>
     </KeysProvider>,
     {
       exitOnCtrlC: false,

@@ -21,6 +21,8 @@ export type MessageColor = 'green' | 'red' | 'yellow';
 export interface FormMessage {
   readonly text: string;
   readonly color: MessageColor;
+  /** Why Enter could not start a run: shown while it still holds, re-worded when the problem changes (shownMessage). */
+  readonly problem?: boolean;
 }
 
 export type ImagesValidation = { readonly state: 'idle' } | { readonly state: 'checking' } | { readonly state: 'done'; readonly spec: string; readonly result: ImagesCheck };
@@ -46,6 +48,8 @@ export interface FormContext {
   /** The preset a request names when none is selected. */
   readonly fallbackPreset: string;
   readonly validation: ImagesValidation;
+  /** Why no run can start at all (the data directory cannot be written), or null: shown, and Enter refuses. */
+  readonly blocker?: string | null;
 }
 
 /** What the screen must do after a key (the reducer itself never calls out). */
@@ -133,6 +137,7 @@ export function imagesProblem(images: string, v: ImagesValidation): string | nul
 
 /** Why the form cannot start a run, or null. */
 export function formProblem(form: HomeForm, ctx: FormContext): string | null {
+  if (ctx.blocker) return ctx.blocker;
   const selected = selectedPreset(form, ctx.presets);
   if (!selected) return 'no presets found';
   if (!selected.preset) return `preset ${selected.name} is invalid: ${selected.error ?? ''}`;
@@ -215,13 +220,34 @@ export function homeKey(form: HomeForm, input: string, key: FormKey, ctx: FormCo
   if (form.saving) return savingKey(form, form.saving, input, key, ctx);
   if (key.return) {
     const p = formProblem(form, ctx);
-    if (p) return { form: { ...form, message: { text: `cannot start: ${p}`, color: 'red' } }, effect: NONE };
+    if (p) return { form: { ...form, message: { text: `cannot start: ${p}`, color: 'red', problem: true } }, effect: NONE };
     return { form: { ...form, message: null }, effect: { kind: 'start', request: formRequest(form, ctx) } };
   }
+  const r = valueKey(form, input, key, ctx);
+  // An error from before (a run that could not start) goes once the user changes a setting.
+  return r.form.message?.color === 'red' && !r.form.message.problem && valuesChanged(form, r.form) ? { ...r, form: { ...r.form, message: null } } : r;
+}
+
+function valueKey(form: HomeForm, input: string, key: FormKey, ctx: FormContext): { form: HomeForm; effect: FormEffect } {
   if (key.tab) return { form: moveFocus(form, key.shift ? -1 : 1), effect: NONE };
   if (isTextField(form.focus)) return { form: textFieldKey(form, input, key), effect: NONE };
   const chosen = choiceKey(form, input, key, ctx);
   return chosen ? { form: chosen, effect: NONE } : globalKey(form, input, key);
+}
+
+function valuesChanged(a: HomeForm, b: HomeForm): boolean {
+  return a.sel !== b.sel || a.images !== b.images || a.backend !== b.backend || a.endpoints !== b.endpoints || a.model !== b.model || JSON.stringify(a.nums) !== JSON.stringify(b.nums);
+}
+
+/**
+ * The message line as it should read now: a "cannot start" problem only while it still holds, in its current
+ * words (the images check may have answered since, the field may have been fixed); any other message as it is.
+ */
+export function shownMessage(form: HomeForm, ctx: FormContext): FormMessage | null {
+  const m = form.message;
+  if (!m?.problem) return m;
+  const p = formProblem(form, ctx);
+  return p ? { text: `cannot start: ${p}`, color: 'red', problem: true } : null;
 }
 
 /** The form once a save finished: the prompt closes and the message says how it went. */

@@ -1,6 +1,6 @@
-// How the home screen fits the terminal: how wide the preset rows and notes may be, and how many preset rows fit
-// in its height (the list scrolls). At 100 columns and 50 rows (or with the size unknown) this is the fixed
-// layout the screen always had; at 80x24 the rows are cut to the width and the list gives way to the form. Pure.
+// How the home screen fits the terminal: how wide the preset rows and notes may be (the terminal's width), and
+// how many preset rows fit in its height (the list scrolls); at 80x24 the rows are cut to the width and the list
+// gives way to the form. Pure.
 
 /** Columns the screen is laid out for when the terminal does not say. */
 export const HOME_DEFAULT_WIDTH = 100;
@@ -8,15 +8,8 @@ export const HOME_DEFAULT_WIDTH = 100;
 export const PRESET_ROWS_MAX = 8;
 /** Columns of a preset row before its summary: marker (3), name (15 + 1), built-in/user (9). */
 const PRESET_ROW_PREFIX = 28;
-/** The summary's columns at most (a 100-column row). */
-const PRESET_SUMMARY_MAX = 72;
-/** The preset description's columns at most, after its 3-column indent. */
-const DESCRIPTION_MAX = 96;
-/** A message's characters at most. */
-const MESSAGE_MAX = 200;
-/** The Endpoints field's value and its note, at most. */
-const ENDPOINTS_VALUE_MAX = 64;
-const ENDPOINTS_NOTE_MAX = 80;
+/** The Endpoints field's value at most (a longer list shows its end). */
+const ENDPOINTS_VALUE_MAX = 120;
 /** Label column of the form's fields ("▸ " + 12). */
 export const FIELD_LABEL_COLUMNS = 14;
 /**
@@ -47,11 +40,12 @@ export function homeLayout(width: number, height: number | undefined, presets: n
   const fits = presets <= Math.min(PRESET_ROWS_MAX, budget);
   const presetRows = fits ? presets : Math.max(1, Math.min(PRESET_ROWS_MAX, budget - 1));
   return {
-    summaryColumns: Math.min(PRESET_SUMMARY_MAX, w - PRESET_ROW_PREFIX),
-    descriptionColumns: Math.min(DESCRIPTION_MAX, w - 4),
-    messageColumns: Math.min(MESSAGE_MAX, 2 * w),
+    // Every line uses the terminal's width (one column spare: a full line would wrap on some terminals).
+    summaryColumns: w - PRESET_ROW_PREFIX - 1,
+    descriptionColumns: w - 4,
+    messageColumns: 2 * w - 2,
     endpointsValueColumns: Math.min(ENDPOINTS_VALUE_MAX, w - FIELD_LABEL_COLUMNS - 4),
-    endpointsNoteColumns: Math.min(ENDPOINTS_NOTE_MAX, w - FIELD_LABEL_COLUMNS - 1),
+    endpointsNoteColumns: w - FIELD_LABEL_COLUMNS - 1,
     presetRows,
     scrolls: !fits,
   };

@@ -19,7 +19,7 @@ export const LOGS_KEPT_MAX = 6;
 /** Inputs the UI itself adds to the engine's stream; prefixed so they can never collide with engine events. */
 export type LocalInput =
   /** Something happening before the engine's run-started (workload preparation, model build). */
-  | { readonly type: 'ui:preparing'; readonly message: string }
+  | { readonly type: 'ui:preparing'; readonly message: string; readonly requested?: RequestedRun }
   /** The user asked to stop (q, Esc, Ctrl-C): shown at once, before the engine confirms. */
   | { readonly type: 'ui:stop-requested' }
   /** The event stream itself threw (preparation failed, or the engine crashed); nothing more will come. */
@@ -28,6 +28,13 @@ export type LocalInput =
   | { readonly type: 'ui:stream-ended' };
 
 export type DashboardInput = EngineEvent | LocalInput;
+
+/** What was asked for, known before the engine's run-started: the header shows it while the run is prepared. */
+export interface RequestedRun {
+  readonly preset: string;
+  readonly backend: string;
+  readonly model: string;
+}
 
 export type DashboardStatus = 'idle' | 'preparing' | 'running' | 'stopping' | 'finished' | 'failed';
 export type Phase = Extract<EngineEvent, { type: 'phase' }>['phase'];
@@ -77,6 +84,8 @@ export interface DashboardState {
   readonly status: DashboardStatus;
   /** What preparation is doing, until run-started. */
   readonly preparing: string | null;
+  /** The run asked for, before run-started says what runs. */
+  readonly requested: RequestedRun | null;
   readonly runId: string | null;
   readonly name: string | null;
   readonly preset: Preset | null;
@@ -120,6 +129,7 @@ export interface DashboardState {
 export const initialDashboardState: DashboardState = {
   status: 'idle',
   preparing: null,
+  requested: null,
   runId: null,
   name: null,
   preset: null,
@@ -202,7 +212,7 @@ export function reduce(s: DashboardState, e: DashboardInput): DashboardState {
   switch (e.type) {
     case 'ui:preparing':
       if (s.runId !== null || s.ended) return s;
-      return { ...s, status: s.stopRequested ? 'stopping' : 'preparing', preparing: e.message };
+      return { ...s, status: s.stopRequested ? 'stopping' : 'preparing', preparing: e.message, requested: e.requested ?? s.requested };
     case 'ui:stop-requested':
       if (s.stopRequested || s.finished || s.ended) return s;
       return { ...s, stopRequested: true, status: 'stopping' };

@@ -47,6 +47,8 @@ export type HomeFormOptions = {
   readonly onHelp: () => void;
   /** A message from the app (e.g. why the last run could not start). */
   readonly message?: string | null;
+  /** Why no run can start at all (the data directory cannot be written): shown, and Enter refuses. */
+  readonly blocker?: string | null;
   readonly isActive?: boolean;
   readonly debounceMs?: number;
 };
@@ -63,7 +65,7 @@ export function useHomeForm(o: HomeFormOptions): { readonly form: HomeForm; read
     setForm(next);
   };
   const validation = useImagesValidation(form.images, o.validateImages, o.debounceMs ?? IMAGES_VALIDATE_DEBOUNCE_MS);
-  const ctx: FormContext = { presets: o.presets, backends: o.backends, fallbackPreset: o.initial.preset, validation };
+  const ctx: FormContext = { presets: o.presets, backends: o.backends, fallbackPreset: o.initial.preset, validation, blocker: o.blocker ?? null };
 
   const perform = (effect: FormEffect) => {
     switch (effect.kind) {

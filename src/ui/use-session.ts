@@ -17,7 +17,7 @@ export type View =
 
 export type Boot =
   | { readonly state: 'loading' }
-  | { readonly state: 'ready'; readonly presets: readonly PresetInfo[]; readonly backends: readonly BackendOption[]; readonly prefs: Prefs }
+  | { readonly state: 'ready'; readonly presets: readonly PresetInfo[]; readonly backends: readonly BackendOption[]; readonly prefs: Prefs; readonly dataDirProblem: string | null }
   | { readonly state: 'fatal'; readonly message: string };
 
 export interface ActiveRun {
@@ -42,8 +42,8 @@ export function useExitOnce(onExit: (code: number) => void): (code: number) => v
 export function useBoot(controller: Controller) {
   const [boot, setBoot] = useState<Boot>({ state: 'loading' });
   const loadPresets = async (prefs?: Prefs) => {
-    const [presets, backends] = await Promise.all([controller.listPresets(), controller.backends()]);
-    setBoot((b) => ({ state: 'ready', presets, backends, prefs: prefs ?? (b.state === 'ready' ? b.prefs : controller.loadPrefs()) }));
+    const [presets, backends, dataDirProblem] = await Promise.all([controller.listPresets(), controller.backends(), controller.dataDirProblem?.() ?? null]);
+    setBoot((b) => ({ state: 'ready', presets, backends, prefs: prefs ?? (b.state === 'ready' ? b.prefs : controller.loadPrefs()), dataDirProblem }));
   };
   useEffect(() => {
     // Let the first frame out before the engine's modules load (they block this thread for a moment).
@@ -109,15 +109,26 @@ export function useRunLauncher(controller: Controller, onRunStarted?: (run: { re
     }
     setEnded(false);
     stops.current = 0;
+    store.dispatch({ type: 'ui:preparing', message: 'preparing the run…', requested: { preset: req.preset, backend: req.backend, model: req.model } });
     const done = pumpEvents(handle.events, store).then(() => setEnded(true));
     setActive({ store, handle, done });
     onRunStarted?.({ handle, done });
     return null;
   };
-  /** The first stop asks the engine to finish and save; a second one (Ctrl-C while stopping) quits at once (130). */
+  /**
+   * The first stop asks the engine to finish and save; a second one (Ctrl-C while stopping) stops it at once and
+   * quits (130) once the partial run is saved; later ones change nothing. The process is never ended under a run.
+   */
   const stop = (exit: (code: number) => void) => {
-    if (stops.current++ > 0) exit(130);
-    else active?.handle.cancel();
+    const n = ++stops.current;
+    if (!active) return;
+    if (n === 1) active.handle.cancel();
+    else if (n === 2) {
+      active.handle.stopNow();
+      void active.done.then(() => exit(130));
+    }
   };
-  return { active, ended, launch, stop };
+  /** Whether the user stopped the current run (a Ctrl-C that then quits exits 130, as an interrupted command). */
+  const stoppedByUser = () => stops.current > 0;
+  return { active, ended, launch, stop, stoppedByUser };
 }

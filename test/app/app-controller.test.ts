@@ -174,8 +174,10 @@ test('preferences persist in the data directory and survive a corrupt file', () 
 
 test('backends and models are described honestly', async () => {
   const b = await c.backends();
-  assert.deepEqual(b[0], { name: 'onnx', available: true, note: 'embedded onnxruntime in worker threads, CPU or CUDA EP' });
-  assert.ok(b.some((x) => x.name === 'transformers'));
+  // runsOn: the home screen shows the presets' topology as the backend will run it (the CPU for onnx).
+  assert.deepEqual(b[0], { name: 'onnx', available: true, note: 'embedded onnxruntime in worker threads, CPU or CUDA EP', runsOn: 'cpu' });
+  assert.equal(b.find((x) => x.name === 'transformers')?.runsOn, 'gpu');
+  assert.equal(b.find((x) => x.name === 'openai')?.runsOn, 'endpoints');
   assert.equal(c.describeModel('tiny'), 'gemma3-tiny, random weights: speed only');
   assert.match(c.describeModel('/no/such/model'), /not found here/);
 });

@@ -174,7 +174,7 @@ test('the interactive app in a real terminal: run, watch, stop, list, compare, q
 
   // The run is in the list.
   await keys('r');
-  s = await waitScreen(/\[ \] balanced +\d\d-\d\d \d\d:\d\d +balanced +onnx +completed/, 10_000, 'the run in the list');
+  s = await waitScreen(/\[ \] balanced +[0-9a-f]{4} +\d\d-\d\d \d\d:\d\d +balanced +onnx +12\/0 +completed/, 10_000, 'the run in the list');
   keep('runs-one', s);
 
   // Save the typed settings as a user preset, pick it, run it with more requests and stop it with q.
@@ -198,7 +198,7 @@ test('the interactive app in a real terminal: run, watch, stop, list, compare, q
 
   // Both runs in the list; compare them side by side.
   await keys('r');
-  s = await waitScreen(/e2e-quick +\d\d-\d\d[\s\S]*balanced +\d\d-\d\d/, 10_000, 'both runs in the list');
+  s = await waitScreen(/e2e-quick +[0-9a-f]{4} +\d\d-\d\d[\s\S]*balanced +[0-9a-f]{4} +\d\d-\d\d/, 10_000, 'both runs in the list');
   keep('runs', s);
   await keys('Down', 'Space', 'Up', 'Space', 'c');
   s = await waitScreen(/compare 2 run\(s\)/, 10_000, 'the comparison');

@@ -94,7 +94,8 @@ test('renderCompareText: aligned columns, best marked with *, deltas like +12.3%
   assert.match(e2e, /^E2E p50 +100 ms +80\.0 ms\* \(-20\.0%\) +150 ms \(\+50\.0%\)$/);
   const thr = lines.find((l) => l.startsWith('Throughput'))!;
   assert.match(thr, /10\.0 req\/s +12\.5 req\/s\* \(\+25\.0%\) +5\.00 req\/s \(-50\.0%\)$/);
-  assert.match(lines[0], /balanced \(baseline\)/);
+  // Three runs named alike: each label ends with its id's suffix.
+  assert.match(lines[0], /balanced \(1\) \(baseline\) +balanced \(22\) +balanced \(333\)$/);
   assert.match(lines[1], /base-1 +fast-22 +slow-333$/);
   // Columns line up: every body row is as wide as the widest, right-aligned cells end together.
   const body = lines.slice(0, lines.indexOf(''));
@@ -130,4 +131,18 @@ test('roofline rows: % of the floor where a run has one (higher is better), why 
   const cpuOnly = compareRuns([cpu('x'), cpu('y')]);
   assert.ok(!cpuOnly.rows.some((r) => r.key.startsWith('roofline_')));
   assert.deepEqual(cpuOnly.warnings.filter((w) => w.startsWith('roofline')), ['roofline unknown peak: CPU run: the peak table covers GPUs only (every run)']);
+});
+
+test('renderCompareText fits a width: units move to the row labels, ids go under the table, runs that do not fit are left out and said so', () => {
+  const runs = Array.from({ length: 6 }, (_, i) => withSummary(`20261125-14223${i}-balanced-00${i}${i}`, 100 + i * 10, 10 - i));
+  const model = compareRuns(runs);
+  const wide = renderCompareText(model);
+  assert.ok(Math.max(...wide.split('\n').map((l) => l.length)) > 120);
+  const text = renderCompareText(model, { width: 80 });
+  for (const l of text.split('\n')) assert.ok(l.length <= 80, `${l.length}: ${l}`);
+  assert.match(text, /^E2E p50 \(ms\) +100\* +110 \(\+10\.0%\)/m);
+  assert.match(text, /1 balanced \(0000\) \(base\) +2 balanced \(0011\)/);
+  assert.match(text, /^ 1 20261125-142230-balanced-0000$/m);
+  assert.match(text, /\(not shown\)/);
+  assert.match(text, /runs? not shown to fit 80 columns; --wide shows them all/);
 });

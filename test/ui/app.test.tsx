@@ -15,7 +15,7 @@ import { KEYS, loadStream, press, stripAnsi, tick, waitFor } from './helpers.js'
 function fakeController(events: EngineEvent[], holdAt = events.length, releaseOnCancel = true) {
   const runA = fakeRun({ id: '20261125-142233-balanced-aaaa', name: 'balanced', seed: 3 });
   const runB = fakeRun({ id: '20261125-152233-baseline-bbbb', name: 'baseline', seed: 3, latencyScale: 0.7 });
-  const log = { started: [] as RunRequest[], cancelled: 0, prefs: [] as Prefs[], compared: [] as (readonly string[])[] };
+  const log = { started: [] as RunRequest[], cancelled: 0, stoppedNow: 0, prefs: [] as Prefs[], compared: [] as (readonly string[])[] };
   let release: () => void = () => {};
   const held = new Promise<void>((r) => (release = r));
   const c: Controller = {
@@ -41,6 +41,11 @@ function fakeController(events: EngineEvent[], holdAt = events.length, releaseOn
           cancelled = true;
           log.cancelled++;
           if (releaseOnCancel) release();
+        },
+        stopNow: () => {
+          cancelled = true;
+          log.stoppedNow++;
+          release();
         },
       };
     },
@@ -119,6 +124,7 @@ test('a run that cannot start shows why on the dashboard, and Enter goes back ho
       throw new Error('no images matched "./nothing/*.png"');
     })(),
     cancel: () => {},
+    stopNow: () => {},
   });
   const r = render(<App controller={c} onExit={() => {}} animate={false} />);
   const frame = () => stripAnsi(r.lastFrame());
@@ -153,7 +159,7 @@ test('Ctrl-C quits from home; a failing init is shown and any key quits with 1',
   await tick();
 });
 
-test('Ctrl-C on a run stops it; a second Ctrl-C while it is stopping quits at once (130)', async () => {
+test('Ctrl-C on a run stops it; a second Ctrl-C stops it at once and quits (130) once the run is saved', async () => {
   const events = loadStream('run-cpu');
   const hold = events.findIndex((e) => e.type === 'progress');
   const { c, log } = fakeController(events, hold, false);
@@ -165,9 +171,12 @@ test('Ctrl-C on a run stops it; a second Ctrl-C while it is stopping quits at on
   await waitFor(() => assert.match(frame(), /gemma-bench · balanced · onnx/));
   await press(r.stdin, KEYS.ctrlC);
   assert.equal(log.cancelled, 1);
-  await waitFor(() => assert.match(frame(), /stopping: .* · ctrl\+c again: quit at once/));
+  await waitFor(() => assert.match(frame(), /stopping: .* · ctrl\+c again: stop at once/));
   assert.deepEqual(exits, []);
   await press(r.stdin, KEYS.ctrlC);
-  assert.deepEqual(exits, [130]);
+  assert.equal(log.stoppedNow, 1);
+  await waitFor(() => assert.deepEqual(exits, [130]));
+  await press(r.stdin, KEYS.ctrlC);
+  assert.equal(log.stoppedNow, 1, 'a third Ctrl-C changes nothing');
   r.unmount();
 });

@@ -168,12 +168,13 @@ test('hints and notes follow the form', () => {
   assert.equal(modelHint('openai', '', () => 'never asked').note.text, "the served model id (empty: the server's first)");
 });
 
-test('layout: the 100-column screen as always; at 80x24 rows cut to the width and the list gives way to the form', () => {
-  assert.deepEqual(homeLayout(100, undefined, 11), { summaryColumns: 72, descriptionColumns: 96, messageColumns: 200, endpointsValueColumns: 64, endpointsNoteColumns: 80, presetRows: PRESET_ROWS_MAX, scrolls: true });
+test('layout: lines use the terminal\'s width (80 to 160 and more); at 80x24 the list gives way to the form', () => {
+  assert.deepEqual(homeLayout(100, undefined, 11), { summaryColumns: 71, descriptionColumns: 96, messageColumns: 198, endpointsValueColumns: 82, endpointsNoteColumns: 85, presetRows: PRESET_ROWS_MAX, scrolls: true });
+  assert.deepEqual([homeLayout(160, 50, 4).summaryColumns, homeLayout(160, 50, 4).descriptionColumns], [131, 156]);
   assert.deepEqual([homeLayout(100, 50, 4).presetRows, homeLayout(100, 50, 4).scrolls], [4, false]);
   assert.deepEqual([homeLayout(100, 50, 9).presetRows, homeLayout(100, 50, 9).scrolls], [8, true]);
   const small = homeLayout(80, 24, 4);
-  assert.deepEqual(small, { summaryColumns: 52, descriptionColumns: 76, messageColumns: 160, endpointsValueColumns: 62, endpointsNoteColumns: 65, presetRows: 4, scrolls: false });
+  assert.deepEqual(small, { summaryColumns: 51, descriptionColumns: 76, messageColumns: 158, endpointsValueColumns: 62, endpointsNoteColumns: 65, presetRows: 4, scrolls: false });
   assert.deepEqual([homeLayout(80, 24, 11).presetRows, homeLayout(80, 24, 11).scrolls], [3, true]);
   assert.equal(homeLayout(80, 5, 11).presetRows, 1);
   assert.deepEqual([windowTop(0, 11, 3), windowTop(5, 11, 3), windowTop(10, 11, 3), windowTop(2, 2, 8)], [0, 4, 8, 0]);

@@ -64,8 +64,8 @@ test('presets with their key settings; invalid ones say why; backend and model l
   const { r, frame } = home();
   await tick();
   const f = frame();
-  assert.ok(f.includes(`● balanced        built-in ${truncate(presetSummary(PRESETS[0].preset!), 72)}`), f);
-  assert.match(f, /balanced .*p&s ratio≥2 ≤6 crops ≥448px · 2 GPU\/rep × 1 · conc 2 · 32\+2 req · 256 t…/);
+  assert.ok(f.includes(`● balanced        built-in ${truncate(presetSummary(PRESETS[0].preset!), 71)}`), f);
+  assert.match(f, /balanced .*p&s ratio≥2 ≤6 crops ≥448px · 2 GPU\/rep × 1 · conc 2 · 32\+2 req · 256 …/);
   assert.match(f, /baseline .*p&s off/);
   assert.match(f, /mine +user +p&s ratio≥1\.2 ≤4 crops ≥256px · 1 GPU\/rep × 4/);
   assert.match(f, /typo +user +invalid: invalid preset \/u\/typo\.json/);
@@ -198,8 +198,8 @@ test('80x24: with openai, its endpoints and a message, the form fits (no line pa
   let f = frame();
   fits(f);
   assert.match(f, /^gemma-bench · /);
-  assert.match(f, /\n ● balanced +built-in p&s ratio≥2 ≤6 crops ≥448px · 2 GPU\/rep × 1 · conc …\n/);
-  assert.match(f, /typo +user +invalid: invalid preset \/u\/typo\.json: panScan\.maxNu…\n/);
+  assert.match(f, /\n ● balanced +built-in p&s ratio≥2 ≤6 crops ≥448px · 2 GPU\/rep × 1 · conc…\n/);
+  assert.match(f, /typo +user +invalid: invalid preset \/u\/typo\.json: panScan\.maxN…\n/);
   assert.match(f, /Endpoints {3}\[…[\d.:/ htp]+10\.0\.0\.4:8000\]\n {14}✔ 4 endpoints/, 'a long value shows its end');
   assert.match(f, /New tokens/);
   assert.match(f, /\? help · q\s+quit$/);

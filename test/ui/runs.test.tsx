@@ -77,9 +77,10 @@ test('the list: headline numbers under headers with units, the sweep row, the un
   await tick();
   const f = frame();
   assert.match(f, /saved runs in \/data\/runs/);
-  assert.match(f, /NAME\s+STARTED\s+PRESET\s+BACKEND\s+STATUS\s+req\/s\s+e2e p50 ms\s+e2e p95 ms/);
-  assert.match(f, /▸ \[ \] newest\s+\d\d-\d\d \d\d:\d\d\s+balanced\s+onnx\s+completed\s+1\.25\s+500\s+1000/);
-  assert.match(f, /sweep ×2 .* 2\/2 done\s+sweep-20261125-150000-ab12/);
+  // The id's suffix and the request counts tell apart runs of the same name.
+  assert.match(f, /NAME\s+ID\s+STARTED\s+PRESET\s+BACKEND\s+OK\/FAIL\s+STATUS\s+req\/s\s+e2e p50 ms\s+e2e p95 ms/);
+  assert.match(f, /▸ \[ \] newest\s+0001\s+\d\d-\d\d \d\d:\d\d\s+balanced\s+onnx\s+30\/2\s+completed\s+1\.25\s+500\s+1000/);
+  assert.match(f, /sweep ×2\s+ab12 .* 60\/4 2\/2 done/);
   assert.match(f, /✖ unreadable: 20261125-140000-broken-dead\.json: not valid JSON/);
   assert.match(f, /oldest .* 2500\s+5000/);
   assert.match(f, /↑\/↓ move · space select · c compare · e export · d delete · g reload · \? help · q back/);

@@ -8,19 +8,21 @@ import { compareReportHtml } from '../../report/html/index.js';
 import { writeHtmlReport } from '../html-out.js';
 import { resolveRunOrGroup } from '../../store/run-store.js';
 import { fromStore, goodputFlag, writeStdout } from './runs.js';
+import { tableWidth, WIDE_OPTION } from '../output-width.js';
 
 export const command: CommandDef = {
   name: 'compare',
   summary: 'compare saved runs side by side (deltas against the first, best marked)',
-  usage: 'ID ID... [--goodput SLOS] [--json | --format html [--out FILE]]  |  compare GROUP_ID [...]',
+  usage: 'ID ID... [--goodput SLOS] [--json | --format html [--out FILE]] [--wide]  |  compare GROUP_ID [...]',
   options: {
     format: { type: 'string', short: 'f', placeholder: 'text|json|html', description: 'text (default), json (as --json) or html: a self-contained page with charts, written to --out or exports/ (path printed)' },
     out: { type: 'string', short: 'o', placeholder: 'FILE', description: 'with --format html: where to write the page' },
     goodput: { type: 'string', placeholder: 'SLOS', description: 'add goodput rows: requests within every SLO per second, e.g. ttft:500,tpot:50,e2e:3000 (ms)' },
     json: { type: 'boolean', description: 'print the comparison as JSON (shape below)' },
+    wide: WIDE_OPTION,
   },
   details: [
-    'ID is a run id, a unique prefix of one, or "latest". A sweep group id stands for all runs of that sweep,',
+    'ID is a run id, a unique prefix of one, "latest" or "latest~N" (N runs before it). A sweep group id stands for all runs of that sweep,',
     'in grid order; alone, it compares the sweep. The first run is the baseline.',
     'Rows: E2E p50/p95/p99, TTFT p50/p95, TPOT p50, ITL p50, preprocess p50, vision p50 (lower is better),',
     'throughput, output tokens/s, tokens/s per request (higher is better), completed, failed, crops (no best).',
@@ -37,7 +39,7 @@ export const command: CommandDef = {
     '             "cells": [{"value","delta","deltaPct","best"}...]}...],   (one cell per column; numbers may be null)',
     '   "warnings": [string...]}',
   ].join('\n'),
-  examples: ['gemma-bench compare 20261125-142233-balanced-3fa2 20261125-150102-doc-centric-91c0', 'gemma-bench compare sweep-20261125-1600-ab12', 'gemma-bench compare sweep-20261125-1600-ab12 --format html --out sweep.html'],
+  examples: ['gemma-bench compare latest~1 latest', 'gemma-bench compare latest~2 latest~1 latest --wide', 'gemma-bench compare GROUP_ID   (the id a sweep prints)', 'gemma-bench compare GROUP_ID --format html --out sweep.html'],
 };
 
 export async function run(argv: readonly string[]): Promise<number> {
@@ -66,6 +68,6 @@ export async function run(argv: readonly string[]): Promise<number> {
     await writeStdout(`${await writeHtmlReport(compareReportHtml(runs, { model }), runs, out)}\n`);
     return EXIT_OK;
   }
-  await writeStdout(format === 'json' ? JSON.stringify(model, null, 2) + '\n' : renderCompareText(model));
+  await writeStdout(format === 'json' ? JSON.stringify(model, null, 2) + '\n' : renderCompareText(model, { width: tableWidth(flag(values, 'wide')) }));
   return EXIT_OK;
 }

@@ -12,6 +12,7 @@ import { optionsOf, valuesOf } from '../run-flags.js';
 import { nowMs } from '../../util/clock.js';
 import { DEFAULT_PROMPT } from '../../panscan/prompt.js';
 import { resolve } from 'node:path';
+import { ImageDecodeError, readImageFile, readImageHeader } from '../../panscan/decode.js';
 
 const ONNX = backendDefinition('onnx');
 
@@ -24,7 +25,7 @@ export const command: CommandDef = {
     preset: { type: 'string', placeholder: 'NAME|FILE', description: 'pan-and-scan settings and maxNewTokens from a preset (default: HF defaults, P&S on)' },
     prompt: { type: 'string', placeholder: 'TEXT', description: `the question (default: "${DEFAULT_PROMPT}")` },
     'max-new-tokens': { type: 'string', placeholder: 'N', description: 'tokens to generate, EOS ignored (default 32, or the preset\'s)' },
-    ...optionsOf([PREPROCESS_FIELDS.exifOrientation]),
+    ...optionsOf([PREPROCESS_FIELDS.exifOrientation, PREPROCESS_FIELDS.pixelLimit]),
     json: { type: 'boolean', description: 'print {model, numCrops, promptTokens, outputTokens, tokenIds, preprocessMs, visionMs, ttftMs, tokenTimesMs}' },
   },
   examples: ['gemma-bench infer receipt.png', 'gemma-bench infer page.png --model ./gemma-3-4b-it-ONNX --variant q4 --max-new-tokens 64 --json'],
@@ -39,7 +40,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('give exactly one image. Run `gemma-bench infer --help`.');
   const presetName = str(values, 'preset');
   const preset = presetName ? loadPreset(presetName) : null;
-  const { settings: preprocess } = resolvePreprocess(preset, valuesOf([PREPROCESS_FIELDS.exifOrientation], values));
+  const { settings: preprocess } = resolvePreprocess(preset, valuesOf([PREPROCESS_FIELDS.exifOrientation, PREPROCESS_FIELDS.pixelLimit], values));
   const maxNewTokens = num(values, 'max-new-tokens', { integer: true, min: 1 }) ?? (preset ? preset.generation.maxNewTokens : 32);
   const json = flag(values, 'json');
   const log = (level: string, message: string) => {
@@ -47,13 +48,23 @@ export async function run(argv: readonly string[]): Promise<number> {
   };
   const options = ONNX.options.safeParse(valuesOf(ONNX.fields, values));
   if (!options.success) throw new UsageError(issueLines(options.error).join('\n'));
+  const image = resolve(positionals[0]);
+  // The image is checked before the model loads: a missing or unusable one is a usage error, said once.
+  try {
+    await readImageHeader(await readImageFile(image), preprocess, positionals[0]);
+  } catch (err) {
+    if (err instanceof ImageDecodeError) throw new UsageError(err.file === image ? err.message.replace(image, positionals[0]) : err.message);
+    throw err;
+  }
   const backend = await ONNX.create(options.data, { log, engine: EngineKnobsSchema.parse({}), batchSize: 1, seed: 0 });
   const [replica] = await backend.start({ replicas: 1, gpusPerReplica: 1, log });
   try {
     const dispatched = nowMs();
-    const [res] = await replica.infer([{ id: 0, imagePath: resolve(positionals[0]), prompt: str(values, 'prompt') ?? DEFAULT_PROMPT, maxNewTokens, preprocess }]);
+    const [res] = await replica.infer([{ id: 0, imagePath: image, prompt: str(values, 'prompt') ?? DEFAULT_PROMPT, maxNewTokens, preprocess }]);
     if (!res.ok) {
-      process.stderr.write(`${positionals[0]}: ${res.error}\n`);
+      // The worker's image errors name the file already.
+      const error = res.error ?? 'inference failed';
+      process.stderr.write(`gemma-bench infer: ${error.startsWith(image) ? positionals[0] + error.slice(image.length) : error}\n`);
       return EXIT_FAILED;
     }
     const tokenTimesMs = res.tokenTimes.map((t) => round3(t - dispatched));

@@ -1,6 +1,6 @@
 // `gemma-bench panscan IMAGE...`: run Gemma 3's exact preprocessing on images and show what the model would get
 // (crop boxes, crops, image and prompt tokens, time), optionally writing the 896x896 entries and a crop grid.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, extname, join, resolve } from 'node:path';
 import sharp from 'sharp';
@@ -68,6 +68,13 @@ export async function run(argv: readonly string[]): Promise<number> {
   const prompt = str(values, 'prompt');
   const outDir = str(values, 'out');
   const json = flag(values, 'json');
+  // Files that are not there are a mistake in the command (exit 2), found before any work; images that are there
+  // but cannot be decoded are reported one by one (exit 1).
+  const absent = positionals.filter((f) => !statSync(f, { throwIfNoEntry: false })?.isFile());
+  if (absent.length) {
+    const why = (f: string) => (statSync(f, { throwIfNoEntry: false })?.isDirectory() ? 'is a directory, not an image file' : 'file not found');
+    throw new UsageError(`${absent.map((f) => `${f}: ${why(f)}`).join('\n')}\ncheck the path${absent.length === 1 ? '' : 's'} and the current directory (a glob must match files).`);
+  }
   if (outDir) mkdirSync(resolve(outDir), { recursive: true });
 
   // Start-up costs (tokenizer vocabulary, worker threads) are paid before timing so every image is measured alike.
@@ -77,6 +84,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   const reports: ImageReport[] = [];
   const stems = new Map<string, number>();
   let failed = 0;
+  let written = 0;
   try {
     if (!json) process.stdout.write(describeSettings(resolved.source, settings, threads));
     for (const file of positionals) {
@@ -84,7 +92,7 @@ export async function run(argv: readonly string[]): Promise<number> {
       try {
         const r = await preprocessFile(file, settings, { ...(prompt !== undefined ? { prompt } : {}), ...(pool ? { pool } : {}), buffers, keepDecoded: outDir !== undefined });
         report = toReport(file, r);
-        if (outDir) await writeOutputs(resolve(outDir), uniqueStem(file, stems), r);
+        if (outDir) written += await writeOutputs(resolve(outDir), uniqueStem(file, stems), r);
         buffers.release(r.pixelValues);
       } catch (err) {
         failed++;
@@ -99,6 +107,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   }
   if (json) process.stdout.write(`${JSON.stringify(reports)}\n`);
   else if (failed > 0) process.stderr.write(`${failed} of ${positionals.length} image(s) failed.\n`);
+  if (outDir) process.stderr.write(`wrote ${written} file${written === 1 ? '' : 's'} to ${resolve(outDir)}\n`);
   return failed > 0 ? EXIT_FAILED : EXIT_OK;
 }
 
@@ -143,13 +152,16 @@ function uniqueStem(file: string, seen: Map<string, number>): string {
   return n === 1 ? stem : `${stem}-${n}`;
 }
 
-async function writeOutputs(dir: string, stem: string, r: PreprocessedImage): Promise<void> {
+/** Writes the entries and the grid; returns how many files. */
+async function writeOutputs(dir: string, stem: string, r: PreprocessedImage): Promise<number> {
   const entries = 1 + r.numCrops;
   for (let i = 0; i < entries; i++) {
     const rgb = entryToRgb(r.pixelValues, i);
     await sharp(rgb, { raw: { width: IMAGE_SIZE_PX, height: IMAGE_SIZE_PX, channels: 3 } }).png().toFile(join(dir, `${stem}.${i}.png`));
   }
-  if (r.decoded) await writeGrid(join(dir, `${stem}.grid.png`), r.decoded.data, r.width, r.height, r.crops);
+  if (!r.decoded) return entries;
+  await writeGrid(join(dir, `${stem}.grid.png`), r.decoded.data, r.width, r.height, r.crops);
+  return entries + 1;
 }
 
 /** The original with each crop's box outlined and numbered, so a user sees where pan-and-scan cut. */
@@ -169,7 +181,9 @@ async function writeGrid(file: string, rgb: Uint8Array, width: number, height: n
     .join('');
   const svg = Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${shapes}</svg>`);
   await sharp(Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength), { raw: { width, height, channels: 3 }, limitInputPixels: false })
-    .composite([{ input: svg, top: 0, left: 0 }])
+    // The overlay is as large as the image: the pixel limit the user chose (--pixel-limit) already admitted it, so
+    // sharp's own default limit (268 Mpx) must not refuse it again.
+    .composite([{ input: svg, top: 0, left: 0, limitInputPixels: false }])
     .png()
     .toFile(file);
 }

@@ -15,6 +15,8 @@ import { ndjsonPresenter, plainPresenter, type Presenter } from '../../report/he
 import { persistRuns } from '../../store/run-sink.js';
 import { uniqueRunId } from '../../store/run-store.js';
 import { DEFAULT_PRESET, overridesFromFlags, RUN_OPTIONS } from '../run-flags.js';
+import { processStopper } from '../run-stopper.js';
+import { ensureDataDirWritable } from '../../store/data-dir.js';
 
 export const command: CommandDef = {
   name: 'run',
@@ -49,33 +51,26 @@ export async function run(argv: readonly string[]): Promise<number> {
     if (json) early.push({ type: 'log', at: 0, level, message });
     else process.stderr.write(`${level === 'info' ? '' : `${level}: `}${message}\n`);
   };
-  const workload = await prepareWorkload(spec);
-  const backend = await createBackend(spec, log);
-  for (const e of early) presenter.onEvent(e);
-
-  const controller = new AbortController();
-  let signalExit = 0;
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (controller.signal.aborted) {
-      process.stderr.write('gemma-bench: second signal, exiting without waiting\n');
-      process.exit(sig === 'SIGINT' ? 130 : 143);
-    }
-    signalExit = sig === 'SIGINT' ? 130 : 143;
-    if (!dashboard) process.stderr.write(`gemma-bench: ${sig}: stopping; the partial run will be saved as interrupted (press again to quit at once)\n`);
-    controller.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // A signal never kills the process: the run stops, is saved as interrupted, and the command returns 130/143 once
+  // every worker has ended by itself (see RunStopper). main.tsx started listening before this module loaded.
+  const stopper = processStopper;
+  stopper.listen();
+  if (dashboard) stopper.say = () => {};
   let status: string = 'failed';
+  let backend: Awaited<ReturnType<typeof createBackend>> | null = null;
   try {
+    await ensureDataDirWritable();
+    const workload = await prepareWorkload(spec);
+    backend = await createBackend(spec, log);
+    for (const e of early) presenter.onEvent(e);
     // Primed: a topology the backend refuses throws here, as a configuration error, before any screen is drawn.
-    const events = await primed(persistRuns(runBenchmark(spec, { backend, workload, runId: await uniqueRunId(spec.name), signal: controller.signal })));
+    const events = await primed(persistRuns(runBenchmark(spec, { backend, workload, runId: await uniqueRunId(spec.name), signal: stopper.signal, stopNow: stopper.now })));
     if (dashboard) {
       const { presentWithDashboard } = await import('../../ui/dashboard-runner.js');
-      // q, Esc and Ctrl-C arrive as keys (the terminal is in raw mode): the first stops, a second quits at once.
+      // q, Esc and Ctrl-C arrive as keys (the terminal is in raw mode): the first stops, a second stops at once.
       await presentWithDashboard(tap(events, (e) => {
         if (e.type === 'run-finished') status = e.file ? e.status : 'failed';
-      }), () => onSignal('SIGINT'));
+      }), () => stopper.stop('SIGINT'));
     } else {
       for await (const e of events) {
         presenter.onEvent(e);
@@ -83,11 +78,10 @@ export async function run(argv: readonly string[]): Promise<number> {
       }
     }
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    await backend.close?.();
+    // The stopper keeps listening: a signal during the last moments (threads ending) must not kill the process.
+    await backend?.close?.();
   }
-  if (signalExit) return signalExit;
+  if (stopper.exitCode) return stopper.exitCode;
   return status === 'completed' ? EXIT_OK : EXIT_FAILED;
 }
 

@@ -13,7 +13,8 @@ import { runsToHtml } from '../../report/html/index.js';
 import { writeHtmlReport } from '../html-out.js';
 import { describeSlo, goodput, parseGoodputSpec, type GoodputSlo } from '../../report/goodput.js';
 import { listRuns, removeRun, resolveRunOrGroup, resolveTarget, StoreError, type RunListEntry } from '../../store/run-store.js';
-import { fmtCount, fmtDuration, fmtMs, fmtRate, padTable, sig3 } from '../../report/format.js';
+import { fitNote, fitTable, fmtCount, fmtDuration, fmtMs, fmtRate, padTable, sig3, type FitColumn } from '../../report/format.js';
+import { tableWidth, WIDE_OPTION } from '../output-width.js';
 import { loadText, localTime, panScanText, PEAK_MEMORY_EXPLAINED, peakMemoryLines } from '../../report/phrases.js';
 import { rooflineDetails } from '../../report/roofline.js';
 
@@ -26,7 +27,7 @@ const JSON_SHAPES = `JSON output (--json), stable:
                      or {"ok": false, "file", "error"} for a file that cannot be read as a run.
   runs show ID --json   the run file exactly as saved (schemaVersion 1; see src/engine/types.ts RunFile).`;
 
-const ID_HELP = `ID is a run id, a unique prefix of one, "latest" (the newest run), or, where noted, a sweep group id.`;
+const ID_HELP = `ID is a run id, a unique prefix of one, "latest" (the newest run), "latest~1" (the one before it, and so on), or, where noted, a sweep group id.`;
 
 export const command: CommandDef = {
   name: 'runs',
@@ -46,14 +47,14 @@ export const command: CommandDef = {
     '',
     JSON_SHAPES,
   ].join('\n'),
-  examples: ['gemma-bench runs', 'gemma-bench runs show latest', 'gemma-bench runs export 20261125-1422 --format md --out report.md', 'gemma-bench runs export latest --format html', 'gemma-bench runs rm 20261125-142233-balanced-3fa2 --yes'],
+  examples: ['gemma-bench runs', 'gemma-bench runs show latest', 'gemma-bench runs export latest --format md --out report.md', 'gemma-bench runs export latest --format html', 'gemma-bench runs rm latest --yes'],
 };
 
 const listDef: CommandDef = {
   name: 'runs list',
   summary: 'list saved runs, newest first; unreadable files are listed by name with the reason',
-  usage: '[--json]',
-  options: { json: { type: 'boolean', description: 'print JSON (shape below) instead of a table' } },
+  usage: '[--json] [--wide]',
+  options: { json: { type: 'boolean', description: 'print JSON (shape below) instead of a table' }, wide: WIDE_OPTION },
   details: JSON_SHAPES,
 };
 
@@ -132,8 +133,26 @@ export function writeStdout(text: string): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------------- rendering
 
-/** The `runs list` table, then one line per unreadable file. */
-export function renderRunList(entries: readonly RunListEntry[], dir: string): string {
+/** The `runs list` columns: what gives way first on a narrow terminal (lowest priority) and what never does (the id). */
+const RUN_LIST_COLUMNS: readonly FitColumn[] = [
+  { header: 'ID', align: 'left', priority: Number.POSITIVE_INFINITY },
+  { header: 'NAME', align: 'left', priority: 7, minWidth: 10 },
+  { header: 'STATUS', align: 'left', priority: 10 },
+  { header: 'STARTED', align: 'left', priority: 6 },
+  { header: 'PRESET', align: 'left', priority: 2 },
+  { header: 'BACKEND', align: 'left', priority: 5 },
+  { header: 'MODEL', align: 'left', priority: 1, minWidth: 12 },
+  { header: 'OK/FAIL', align: 'right', priority: 4 },
+  { header: 'THROUGHPUT', align: 'right', priority: 8 },
+  { header: 'E2E P50', align: 'right', priority: 9 },
+  { header: 'E2E P95', align: 'right', priority: 3 },
+  { header: 'TTFT P50', align: 'right', priority: 2.5 },
+  { header: 'OUTPUT', align: 'right', priority: 1.5 },
+  { header: 'SWEEP', align: 'left', priority: 0, minWidth: 16 },
+];
+
+/** The `runs list` table (fitted to `width` characters: columns give way, the note says which), then one line per unreadable file. */
+export function renderRunList(entries: readonly RunListEntry[], dir: string, width = Number.POSITIVE_INFINITY): string {
   if (entries.length === 0) return `No saved runs in ${dir} yet.\n`;
   const ok = entries.filter((e) => e.ok);
   const lines: string[] = [];
@@ -154,9 +173,10 @@ export function renderRunList(entries: readonly RunListEntry[], dir: string): st
       fmtRate(e.headline.outputTokensPerS, 'tok/s'),
       e.group ? `${e.group.id} [${pointLabel(e.group.point)}]` : '',
     ]);
-    const header = ['ID', 'NAME', 'STATUS', 'STARTED', 'PRESET', 'BACKEND', 'MODEL', 'OK/FAIL', 'THROUGHPUT', 'E2E P50', 'E2E P95', 'TTFT P50', 'OUTPUT', 'SWEEP'];
-    const align = header.map((_, i) => (i >= 7 && i <= 12 ? 'right' : 'left') as 'left' | 'right');
-    lines.push(padTable([header, ...rows], { align }));
+    const t = fitTable(RUN_LIST_COLUMNS, rows, width);
+    lines.push(t.text);
+    const note = fitNote(t, width);
+    if (note) lines.push(note);
   }
   const bad = entries.filter((e): e is Extract<RunListEntry, { ok: false }> => !e.ok);
   if (bad.length) {
@@ -235,7 +255,7 @@ async function list(argv: readonly string[]): Promise<number> {
   if (positionals.length) throw new UsageError(`runs list takes no arguments (got "${positionals[0]}"). Did you mean \`gemma-bench runs show ${positionals[0]}\`?`);
   const dir = runsDir();
   const entries = await listRuns(dir);
-  await writeStdout(flag(values, 'json') ? JSON.stringify({ runsDir: dir, runs: entries }, null, 2) + '\n' : renderRunList(entries, dir));
+  await writeStdout(flag(values, 'json') ? JSON.stringify({ runsDir: dir, runs: entries }, null, 2) + '\n' : renderRunList(entries, dir, tableWidth(flag(values, 'wide'))));
   return EXIT_OK;
 }
 

@@ -6,6 +6,9 @@ import { EXIT_OK } from '../command.js';
 import type { LogFn } from '../../engine/backend.js';
 import { DEFAULT_HOST, DEFAULT_PORT, startServer } from '../../serve/http-server.js';
 import { serveUntilSignal } from '../../serve/signals.js';
+import { ensureDataDirWritable } from '../../store/data-dir.js';
+import { PREPROCESS_FIELDS } from '../../config/run-spec.js';
+import { optionsOf } from '../run-flags.js';
 
 export const command: CommandDef = {
   name: 'serve',
@@ -25,6 +28,7 @@ export const command: CommandDef = {
     replicas: { type: 'string', placeholder: 'N', description: 'worker-thread replicas (default 1)' },
     threads: { type: 'string', placeholder: 'N', description: 'CPU threads shared by the replicas (default: all cores)' },
     'max-model-len': { type: 'string', placeholder: 'N', description: 'context length in tokens (default: the model\'s max_position_embeddings)' },
+    ...optionsOf([PREPROCESS_FIELDS.pixelLimit]),
     json: { type: 'boolean', description: 'when ready, print one JSON line {url, model, replicas} instead of the human one' },
   },
   examples: ['gemma-bench serve', 'gemma-bench serve --port 0 --replicas 2 --json', 'gemma-bench serve --model ./gemma-3-4b-it-onnx --host 0.0.0.0'],
@@ -42,14 +46,18 @@ export async function run(argv: readonly string[]): Promise<number> {
   const replicas = num(values, 'replicas', { integer: true, min: 1 });
   const threads = num(values, 'threads', { integer: true, min: 1 });
   const maxModelLen = num(values, 'max-model-len', { integer: true, min: 2 });
+  const pixelLimit = num(values, 'pixel-limit', { integer: true, min: 1 });
   const model = str(values, 'model') ?? 'tiny';
   const log: LogFn = (level, message) => process.stderr.write(`${level === 'info' ? '' : `${level}: `}${message}\n`);
+  // The built-in model is built into the data directory on first use: check it can be written before anything loads.
+  if (model === 'tiny') await ensureDataDirWritable();
   const server = await startServer({
     ...(host !== undefined ? { host } : {}),
     ...(port !== undefined ? { port } : {}),
     ...(replicas !== undefined ? { replicas } : {}),
     ...(threads !== undefined ? { threads } : {}),
     ...(maxModelLen !== undefined ? { maxModelLen } : {}),
+    ...(pixelLimit !== undefined ? { pixelLimit } : {}),
     model,
     log,
   });
@@ -60,5 +68,16 @@ export async function run(argv: readonly string[]): Promise<number> {
       `gemma-bench serve: listening on ${server.url} (model ${server.model.id}: ${server.model.label}, ${n} replica${n === 1 ? '' : 's'}; a test and demo server, not a production one)\n`,
     );
   }
-  return serveUntilSignal(server, { log });
+  // Installed first and never removed: when serveUntilSignal removes its own handlers, a signal must still find one
+  // (with none, Node restores the default action, and a signal at that instant would end the process under its
+  // replica threads). Until then serveUntilSignal says what each signal does; afterwards this does.
+  let served = false;
+  const later = () => {
+    if (served) log('warn', 'already stopping: the replica threads end after their current step');
+  };
+  process.on('SIGINT', later);
+  process.on('SIGTERM', later);
+  const code = await serveUntilSignal(server, { log });
+  served = true;
+  return code;
 }

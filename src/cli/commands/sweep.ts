@@ -12,16 +12,19 @@ import { resolveRunSpec } from '../../config/resolve-run-spec.js';
 import type { LogFn, Replica } from '../../engine/backend.js';
 import { createBackend, prepareWorkload } from '../../engine/prepare.js';
 import { runBenchmark } from '../../engine/run-benchmark.js';
-import type { RunFile } from '../../engine/types.js';
+import type { RunFile, Workload } from '../../engine/types.js';
 import { runsToCsv } from '../../report/export.js';
-import { fmtMs, NONE, padTable, sig3 } from '../../report/format.js';
+import { fitNote, fitTable, fmtMs, NONE, sig3, type FitColumn } from '../../report/format.js';
 import { renderFrontierScatter, scatterPointsOfRuns } from '../../report/frontier-scatter.js';
+import { tableWidth, WIDE_OPTION } from '../output-width.js';
 import { ndjsonPresenter, plainPresenter } from '../../report/headless.js';
 import { persistRuns } from '../../store/run-sink.js';
 import { uniqueRunId } from '../../store/run-store.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { newGroupId } from '../../util/ids.js';
 import { DEFAULT_PRESET, overridesFromFlags, RUN_OPTIONS } from '../run-flags.js';
+import { processStopper } from '../run-stopper.js';
+import { ensureDataDirWritable } from '../../store/data-dir.js';
 
 /** Run flags a grid may vary (each is also a plain `run` flag). */
 export const GRID_KEYS = ['min-ratio', 'max-crops', 'min-crop-size', 'pan-and-scan', 'concurrency', 'rate', 'batch-size', 'batching', 'max-new-tokens'] as const;
@@ -58,6 +61,7 @@ export const command: CommandDef = {
     recipe: { type: 'string', placeholder: 'NAME|FILE', description: 'a saved sweep: its preset, shared settings, grid and extra points' },
     'save-recipe': { type: 'string', placeholder: 'NAME', description: 'save this sweep (its flags, grid and points) as your recipe NAME, then run it' },
     csv: { type: 'string', placeholder: 'FILE', description: 'where to write the CSV (default: under the data directory, printed)' },
+    wide: WIDE_OPTION,
     ...RUN_OPTIONS,
   },
   examples: [
@@ -121,18 +125,23 @@ export async function run(argv: readonly string[]): Promise<number> {
     if (!json || level !== 'info') process.stderr.write(`${level === 'info' ? '' : `${level}: `}${message}\n`);
   };
   const csvPath = resolve(str(values, 'csv') ?? join(dataDir(), 'sweeps', `${groupId}.csv`));
+  // Signals stop the point in progress (saved as interrupted) and the sweep, never the process (RunStopper).
+  const stopper = processStopper;
+  stopper.listen();
+  if (json) stopper.say = () => {};
+  await ensureDataDirWritable();
+  // Every point's workload (headers read, crops planned) before any model loads: images that cannot be used at all
+  // are refused here (exit 2), not after the first replicas have started.
+  const workloads: Workload[] = [];
+  for (const spec of specs) workloads.push(await prepareWorkload(spec));
   const backend = await createBackend(specs[0], log);
-  const controller = new AbortController();
-  const onSignal = () => controller.abort();
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
 
   let replicas: Replica[] = [];
   const dead = new Set<number>();
   const runs: RunFile[] = [];
   let anyFailed = false;
   try {
-    for (let i = 0; i < points.length && !controller.signal.aborted; i++) {
+    for (let i = 0; i < points.length && !stopper.signal.aborted; i++) {
       const spec = specs[i];
       const count = await backend.resolveReplicas(spec.topology.gpusPerReplica, spec.topology.replicas);
       if (replicas.length !== count || dead.size > 0) {
@@ -144,8 +153,8 @@ export async function run(argv: readonly string[]): Promise<number> {
         for (const x of replicas) void x.died.then(() => dead.add(x.id));
       }
       if (!json) process.stderr.write(`\npoint ${i + 1}/${points.length}: ${Object.entries(points[i]).map(([k, v]) => `${k}=${v}`).join(' ')}\n`);
-      const workload = await prepareWorkload(spec);
-      const events = persistRuns(runBenchmark(spec, { backend, workload, replicas, runId: await uniqueRunId(spec.name), signal: controller.signal }));
+      const workload = workloads[i];
+      const events = persistRuns(runBenchmark(spec, { backend, workload, replicas, runId: await uniqueRunId(spec.name), signal: stopper.signal, stopNow: stopper.now }));
       for await (const e of events) {
         presenter.onEvent(e);
         if (e.type === 'run-finished') {
@@ -155,8 +164,7 @@ export async function run(argv: readonly string[]): Promise<number> {
       }
     }
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    // The stopper keeps listening: a signal during the last moments (threads ending) must not kill the process.
     await Promise.allSettled(replicas.map((x) => x.close()));
     await backend.close?.();
   }
@@ -164,11 +172,11 @@ export async function run(argv: readonly string[]): Promise<number> {
   if (json) process.stdout.write(`${JSON.stringify({ type: 'sweep-finished', groupId, runs: runs.map((x) => x.id), csv: runs.length ? csvPath : null })}\n`);
   else {
     process.stdout.write(`\nsweep ${groupId}: ${runs.length} of ${points.length} point(s) saved\n`);
-    process.stdout.write(`${sweepTable(plan.keys, runs)}\n`);
+    process.stdout.write(`${sweepTable(plan.keys, runs, tableWidth(flag(values, 'wide')))}\n`);
     if (runs.length) process.stdout.write(`\n${renderFrontierScatter(scatterPointsOfRuns(runs), { width: Math.min(process.stdout.columns || 80, 100) }).join('\n')}\n\n`);
     if (runs.length) process.stdout.write(`CSV written to ${csvPath}\ncompare them: gemma-bench compare ${groupId} (--format html: the report with charts)\n`);
   }
-  if (controller.signal.aborted) return 130;
+  if (stopper.exitCode) return stopper.exitCode;
   return anyFailed || runs.length < points.length ? EXIT_FAILED : EXIT_OK;
 }
 
@@ -232,12 +240,26 @@ function numericPoint(p: Record<string, string>): Record<string, number | string
 /** A rate in a column whose header carries the unit. */
 const rate = (v: number | null) => (v === null ? NONE : sig3(v, 2));
 
-/** The sweep's table, one numbered row per saved point (the scatter under it names points by these numbers). */
-export function sweepTable(keys: readonly string[], runs: readonly RunFile[]): string {
-  const head = ['#', ...keys, 'completed', 'failed', 'e2e p50', 'e2e p95', 'ttft p50', 'req/s', 'tok/s mean', 'run'];
+/** The sweep's table, one numbered row per saved point (the scatter under it names points by these numbers), fitted to
+ * `width` characters (the numbers and grid values never give way; the run ids first). */
+export function sweepTable(keys: readonly string[], runs: readonly RunFile[], width = Number.POSITIVE_INFINITY): string {
+  const columns: FitColumn[] = [
+    { header: '#', priority: Number.POSITIVE_INFINITY },
+    ...keys.map((k): FitColumn => ({ header: k, priority: Number.POSITIVE_INFINITY })),
+    { header: 'completed', priority: 5 },
+    { header: 'failed', priority: 6 },
+    { header: 'e2e p50', priority: 9 },
+    { header: 'e2e p95', priority: 4 },
+    { header: 'ttft p50', priority: 3 },
+    { header: 'req/s', priority: 8 },
+    { header: 'tok/s mean', priority: 2 },
+    { header: 'run', align: 'left', priority: 1 },
+  ];
   const rows = runs.map((r, i) => {
     const s = r.summary;
     return [String(i + 1), ...keys.map((k) => String(r.group?.point[k] ?? '')), s.completed, s.failed, fmtMs(s.metrics.e2eMs.p50), fmtMs(s.metrics.e2eMs.p95), fmtMs(s.metrics.ttftMs.p50), rate(s.throughputReqS), rate(s.tokensPerSMean), r.id];
   });
-  return padTable([head, ...rows]);
+  const t = fitTable(columns, rows, width);
+  const note = fitNote(t, width);
+  return note ? `${t.text}\n${note}` : t.text;
 }

@@ -6,6 +6,7 @@ import { Box, Text } from 'ink';
 import Spinner from 'ink-spinner';
 import type { Controller, Prefs, RunHandle, RunRequest } from '../app-port.js';
 import { KeysProvider, useKeys } from '../use-keys.js';
+import { TerminalSizeProvider } from '../terminal-size.js';
 import { useBoot, useExitOnce, useNavigation, useRunLauncher, type Boot, type View } from '../use-session.js';
 import { CompareScreen } from './CompareScreen.js';
 import { HelpOverlay } from './HelpOverlay.js';
@@ -28,7 +29,9 @@ type Props = {
 export default function App(props: Props) {
   return (
     <KeysProvider>
-      <Session {...props} />
+      <TerminalSizeProvider>
+        <Session {...props} />
+      </TerminalSizeProvider>
     </KeysProvider>
   );
 }
@@ -53,7 +56,8 @@ function Session(props: Props) {
 
   useKeys(
     (input, key) => {
-      if (key.ctrl && input === 'c') exit(0);
+      // Quitting from a run the user stopped is an interrupted command (130), as `gemma-bench run` exits.
+      if (key.ctrl && input === 'c') exit(nav.view.kind === 'dashboard' && run.stoppedByUser() ? 130 : 0);
     },
     // On the dashboard, Ctrl-C stops the run; once it is over it quits like anywhere else.
     { isActive: nav.view.kind !== 'dashboard' || run.ended },
@@ -100,6 +104,7 @@ function homeView({ props, boot, nav, exit, startRun, savePreset }: SessionParts
       validateImages={(s) => controller.validateImages(s)}
       describeModel={(m) => controller.describeModel(m)}
       message={message}
+      blocker={boot.dataDirProblem}
       {...(validateDebounceMs !== undefined ? { debounceMs: validateDebounceMs } : {})}
       onStart={startRun}
       onSavePreset={savePreset}

@@ -2,10 +2,11 @@
 // baseline, the change against it after every other value, `*` on the best value of each row; the runs' ids,
 // status and the reasons they may not compare like for like underneath. ←/→ scroll when the runs do not fit.
 import { useState } from 'react';
-import { Box, Text, useStdout } from 'ink';
+import { Box, Text } from 'ink';
 import { Table } from '@alcalzone/ink-table';
 import type { ExportFormat } from '../app-port.js';
-import { BEST_MARK, columnsThatFit, compareTable } from '../compare-view.js';
+import { BEST_MARK, compareFit, compareTable } from '../compare-view.js';
+import { useTerminalSize } from '../terminal-size.js';
 import { localTime } from '../../report/phrases.js';
 import { truncate } from '../cells.js';
 import type { CompareModel } from '../../report/compare.js';
@@ -22,8 +23,6 @@ class CompactTable extends Table<Record<string, string>> {
   }
 }
 
-const DEFAULT_WIDTH = 100;
-
 type Props = {
   readonly model: CompareModel;
   /** What is compared, for the title: "3 runs" or "sweep sweep-2026…". */
@@ -34,21 +33,47 @@ type Props = {
   readonly isActive?: boolean;
   /** Terminal width override (tests); default: the terminal's. */
   readonly width?: number;
+  /** Terminal height override (tests); default: the terminal's. */
+  readonly height?: number;
 };
 
 const FORMAT_KEYS: Readonly<Record<string, ExportFormat>> = { j: 'json', c: 'csv', m: 'md', h: 'html' };
 /** The sweep's scatter is drawn at most this wide, however wide the terminal. */
 const SCATTER_WIDTH_MAX = 100;
 
-export function CompareScreen({ model, title, onExport, onBack, onHelp, isActive = true, width }: Props) {
-  const { stdout } = useStdout();
-  const cols = width ?? (stdout?.columns || DEFAULT_WIDTH);
-  const fit = columnsThatFit(model, cols);
+/** Lines of the screen besides the table's rows and the footer: title, the table's borders and heading, hints. */
+const FIXED_LINES = 1 + 4 + 2;
+/** Metric rows shown at least, however short the terminal. */
+const MIN_TABLE_ROWS = 4;
+
+export function CompareScreen({ model, title, onExport, onBack, onHelp, isActive = true, width, height }: Props) {
+  const size = useTerminalSize({ ...(width !== undefined ? { columns: width } : {}), ...(height !== undefined ? { rows: height } : {}) });
+  const cols = size.columns;
+  const fit = compareFit(model, cols);
   const [offset, setOffset] = useState(0);
+  const [rowOffset, setRowOffset] = useState(0);
   const [exporting, setExporting] = useState<'ask' | 'busy' | null>(null);
   const [message, setMessage] = useState<{ text: string; color: 'green' | 'red' | 'yellow' } | null>(null);
   const others = model.columns.length - 1;
-  const maxOffset = Math.max(0, others - (fit - 1));
+  const maxOffset = Math.max(0, others - (fit.visible - 1));
+  const shownOffset = Math.min(offset, maxOffset);
+  const scrollsRuns = others + 1 > fit.visible;
+
+  // Heights: the shown runs' legend and the notes go under the table when they fit; else they shrink to a line each.
+  const shownRuns = compareTable(model, fit.visible, shownOffset).shown;
+  const notes = model.warnings.length;
+  const extra = (exporting ? 1 : 0) + (message ? 1 : 0);
+  // The footer says which runs and rows show; it may take two lines on a narrow terminal.
+  const footerLines = (rowsShown: boolean) => Math.ceil(footerText(model, fit.visible, scrollsRuns, rowsShown ? 'rows 10-20 of 20' : null).length / cols);
+  const budget = size.rows - 1 - FIXED_LINES - extra - footerLines(true);
+  const roomy = budget - (1 + model.columns.length) - (notes ? 1 + notes : 0) >= model.rows.length;
+  const tableRows = roomy ? model.rows.length : Math.max(MIN_TABLE_ROWS, Math.min(model.rows.length, budget - shownRuns.length - (notes ? 1 : 0)));
+  const maxRowOffset = model.rows.length - tableRows;
+  // A sweep's scatter goes under the table only when everything else shows in full and it fits too.
+  const scatterLines = isSweepModel(model) ? renderFrontierScatter(scatterPointsOfModel(model), { width: Math.min(cols, SCATTER_WIDTH_MAX), height: 7 }) : [];
+  const spare = budget - (1 + model.columns.length) - (notes ? 1 + notes : 0) - model.rows.length;
+  const scatter = roomy && spare >= scatterLines.length + 1 ? scatterLines : [];
+  const shownRowOffset = Math.min(rowOffset, maxRowOffset);
 
   useKeys(
     (input, key) => {
@@ -70,8 +95,10 @@ export function CompareScreen({ model, title, onExport, onBack, onHelp, isActive
         );
         return;
       }
-      if (key.leftArrow) return setOffset((o) => Math.max(0, o - 1));
-      if (key.rightArrow) return setOffset((o) => Math.min(maxOffset, o + 1));
+      if (key.leftArrow) return setOffset(Math.max(0, shownOffset - 1));
+      if (key.rightArrow) return setOffset(Math.min(maxOffset, shownOffset + 1));
+      if (key.upArrow) return setRowOffset(Math.max(0, shownRowOffset - 1));
+      if (key.downArrow) return setRowOffset(Math.min(maxRowOffset, shownRowOffset + 1));
       if (input === 'e') return setExporting('ask');
       if (input === '?') return onHelp();
       if (input === 'q' || key.escape) return onBack();
@@ -79,48 +106,65 @@ export function CompareScreen({ model, title, onExport, onBack, onHelp, isActive
     { isActive },
   );
 
-  const view = compareTable(model, fit, offset);
+  const view = compareTable(model, fit.visible, shownOffset, { labelChars: fit.labelChars, headingChars: fit.headingChars, rows: tableRows, rowOffset: shownRowOffset });
   const columns = view.columns.map((c, i) => ({ key: c, align: i === 0 ? ('left' as const) : ('right' as const) }));
   const hints: (readonly [string, string])[] = exporting
     ? [['j', 'JSON'], ['c', 'CSV'], ['m', 'Markdown'], ['h', 'HTML'], ['esc', 'cancel']]
-    : [...(others + 1 > fit ? [['←/→', 'scroll runs'] as const] : []), ['e', 'export'], ['?', 'help'], ['q', 'back']];
+    : [...(scrollsRuns ? [['←/→', 'scroll runs'] as const] : []), ...(maxRowOffset > 0 ? [['↑/↓', 'scroll rows'] as const] : []), ['e', 'export'], ['?', 'help'], ['q', 'back']];
+  const footer = footerText(model, fit.visible, scrollsRuns, maxRowOffset > 0 ? `rows ${view.rows[0] + 1}-${view.rows[view.rows.length - 1] + 1} of ${model.rows.length}` : null, view.shown);
   return (
-    <Box flexDirection="column">
+    <Box flexDirection="column" width={cols}>
       <Text>
-        <Text bold color="cyan">gemma-bench</Text> <Text dimColor>· compare {title}</Text>
+        <Text bold color="cyan">gemma-bench</Text> <Text dimColor>· compare {truncate(title, cols - 24)}</Text>
       </Text>
       <CompactTable data={view.data as Record<string, string>[]} columns={columns} />
       <Text dimColor>
-        {BEST_MARK} best in row (lower is better for times, higher for rates) · (±%) change against run 1
-        {others + 1 > fit ? ` · showing runs 1 and ${view.shown.slice(1).map((i) => i + 1).join(', ')} of ${others + 1}` : ''}
+        {truncate(footer, 2 * cols - 1)}
       </Text>
-      {isSweepModel(model) ? (
+      {scatter.length ? (
         <Box flexDirection="column" marginTop={1}>
-          {renderFrontierScatter(scatterPointsOfModel(model), { width: Math.min(cols, SCATTER_WIDTH_MAX), height: 7 }).map((line, i) => (
+          {scatter.map((line, i) => (
             <Text key={i}>{line}</Text>
           ))}
         </Box>
       ) : null}
-      <Box flexDirection="column" marginTop={1}>
-        {model.columns.map((c, i) => (
-          <Text key={`${i}:${c.id}`}>
-            <Text bold>{String(i + 1).padStart(2)}</Text> {truncate(`${c.id} · ${c.status} · ${localTime(c.startedAt)} · preset ${c.preset} · ${c.backend} · ${c.model}`, 95)}
-          </Text>
-        ))}
+      <Box flexDirection="column" marginTop={roomy ? 1 : 0}>
+        {(roomy ? model.columns.map((_, i) => i) : view.shown).map((i) => {
+          const c = model.columns[i];
+          return (
+            <Text key={`${i}:${c.id}`}>
+              <Text bold>{String(i + 1).padStart(2)}</Text> {truncate(`${c.id} · ${c.status} · ${localTime(c.startedAt)} · preset ${c.preset} · ${c.backend} · ${c.model}`, cols - 4)}
+            </Text>
+          );
+        })}
       </Box>
-      {model.warnings.length ? (
-        <Box flexDirection="column" marginTop={1}>
-          {model.warnings.map((w, i) => (
+      {notes ? (
+        <Box flexDirection="column" marginTop={roomy ? 1 : 0}>
+          {(roomy ? model.warnings : [model.warnings.join(' · ')]).map((w, i) => (
             <Text key={i} color="yellow">
-              note: {truncate(w, 92)}
+              note: {truncate(w, cols - 7)}
             </Text>
           ))}
         </Box>
       ) : null}
-      {exporting === 'ask' ? <Text color="yellow">Export these {model.columns.length} run(s) as: j JSON · c CSV · m Markdown · h HTML (esc cancels)</Text> : null}
+      {exporting === 'ask' ? <Text color="yellow">{truncate(`Export these ${model.columns.length} run(s) as: j JSON · c CSV · m Markdown · h HTML (esc cancels)`, cols)}</Text> : null}
       {exporting === 'busy' ? <Text color="yellow">exporting…</Text> : null}
-      {message ? <Text color={message.color}>{truncate(message.text, 200)}</Text> : null}
-      <KeyHints hints={hints} />
+      {message ? <Text color={message.color}>{truncate(message.text, cols)}</Text> : null}
+      <KeyHints hints={hints} columns={cols} />
     </Box>
   );
+}
+
+/** The line under the table: the marks' meaning, and which runs and rows show when not all do. */
+function footerText(model: CompareModel, visible: number, scrollsRuns: boolean, rows: string | null, shown?: readonly number[]): string {
+  const runs = scrollsRuns ? `runs 1 and ${rangeText((shown ?? Array.from({ length: visible }, (_, i) => i)).slice(1).map((i) => i + 1))} of ${model.columns.length}` : null;
+  const where = [runs, rows].filter((x): x is string => x !== null);
+  return `${BEST_MARK} best in row (lower is better for times, higher for rates) · (±%) change against run 1${where.length ? ` · showing ${where.join(', ')}` : ''}`;
+}
+
+/** "2-4" for consecutive numbers, else "2, 5". */
+function rangeText(ns: readonly number[]): string {
+  if (ns.length === 0) return '-';
+  const consecutive = ns.every((n, i) => i === 0 || n === ns[i - 1] + 1);
+  return consecutive && ns.length > 2 ? `${ns[0]}-${ns[ns.length - 1]}` : ns.join(', ');
 }

@@ -2,6 +2,10 @@
 // and how to close it. It replaces the view while open (Ink has no layers) and answers its own keys.
 import { Box, Text } from 'ink';
 import { useKeys } from '../use-keys.js';
+import { useTerminalSize } from '../terminal-size.js';
+
+/** Rows the terminal needs for the metric definitions to show under the keys (else only the keys show). */
+const METRICS_MIN_ROWS = 36;
 
 export type HelpTopic = 'home' | 'dashboard' | 'runs' | 'compare';
 
@@ -18,7 +22,9 @@ export const HELP_KEYS: Readonly<Record<HelpTopic, readonly (readonly [string, s
     ['q / esc', 'quit (from the preset list)'],
   ],
   dashboard: [
-    ['q / esc / ctrl+c', 'stop the run: the partial run is saved as interrupted'],
+    ['q / esc / ctrl+c', 'stop the run: in-flight requests may finish, the partial run is saved as interrupted'],
+    ['ctrl+c again', 'stop at once: in-flight requests are cancelled (the partial run is still saved)'],
+    ['←/→', 'scroll sideways (a terminal narrower than a table)'],
     ['r', 'saved runs (once the run has finished)'],
     ['enter', 'back to the presets (once the run has finished)'],
   ],
@@ -29,10 +35,12 @@ export const HELP_KEYS: Readonly<Record<HelpTopic, readonly (readonly [string, s
     ['e', 'export the selection (or the run under the cursor) as JSON, CSV, Markdown or HTML (a report with charts)'],
     ['d', 'delete the selection (or the run under the cursor), after a confirmation'],
     ['g', 'reload the list'],
+    ['←/→', 'more columns (a narrow terminal)'],
     ['q / esc', 'back to the presets'],
   ],
   compare: [
     ['←/→', 'scroll the run columns (the baseline stays)'],
+    ['↑/↓', 'scroll the rows (a short terminal)'],
     ['e', 'export the compared runs (HTML: a report with charts; a sweep\'s shows its Pareto frontier)'],
     ['q / esc', 'back to the saved runs'],
   ],
@@ -59,8 +67,10 @@ export function HelpOverlay({ topic, onClose }: Props) {
   });
   const keys = HELP_KEYS[topic];
   const w = Math.max(...keys.map(([k]) => k.length)) + 2;
+  const size = useTerminalSize();
+  const metrics = size.rows >= METRICS_MIN_ROWS;
   return (
-    <Box flexDirection="column" borderStyle="round" paddingX={1}>
+    <Box flexDirection="column" borderStyle="round" paddingX={1} width={Math.min(size.columns, 120)}>
       <Text bold>Help: {topic} keys</Text>
       {keys.map(([k, what]) => (
         <Text key={k}>
@@ -68,7 +78,7 @@ export function HelpOverlay({ topic, onClose }: Props) {
           {what}
         </Text>
       ))}
-      <Box marginTop={1} flexDirection="column">
+      {metrics ? <Box marginTop={1} flexDirection="column">
         <Text bold>What the numbers mean (all times in ms, percentiles from HDR histograms)</Text>
         {METRICS.map(([k, what]) => (
           <Text key={k}>
@@ -77,7 +87,7 @@ export function HelpOverlay({ topic, onClose }: Props) {
           </Text>
         ))}
         <Text dimColor>Models with random weights are labelled "random weights: speed only": timings are real, text is not.</Text>
-      </Box>
+      </Box> : <Text dimColor>(a taller terminal also shows what the numbers mean; the README has them)</Text>}
       <Box marginTop={1}>
         <Text dimColor>
           <Text bold>? / esc / q</Text> close help

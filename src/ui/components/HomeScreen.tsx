@@ -3,10 +3,11 @@
 // (with the openai backend, the server endpoints) and model, optional overrides (requests, warmup, new tokens);
 // Enter starts the run, s saves the settings as a user preset. All I/O goes through the callbacks. What each key
 // does is home-form.ts's reducer; the parts are drawn by PresetList, HomeFields and SavePresetPrompt.
-import { Box, Text, useStdout } from 'ink';
+import { Box, Text } from 'ink';
 import { truncate } from '../cells.js';
-import { homeHints, selectedPreset } from '../home-form.js';
-import { HOME_DEFAULT_WIDTH, homeLayout } from '../home-layout.js';
+import { homeHints, selectedPreset, shownMessage } from '../home-form.js';
+import { homeLayout } from '../home-layout.js';
+import { useTerminalSize } from '../terminal-size.js';
 import { useHomeForm, type HomeFormOptions } from '../use-home-form.js';
 import { HomeFields } from './HomeFields.js';
 import { KeyHints } from './KeyHints.js';
@@ -25,21 +26,27 @@ type Props = HomeFormOptions & {
 
 export function HomeScreen(props: Props) {
   const { presets, backends } = props;
-  const { form, validation } = useHomeForm(props);
-  const { stdout } = useStdout();
-  const layout = homeLayout(props.width ?? (stdout?.columns || HOME_DEFAULT_WIDTH), props.height ?? (stdout?.rows || undefined), presets.length);
+  const { form, validation, ctx } = useHomeForm(props);
+  const message = shownMessage(form, ctx);
+  const size = useTerminalSize({ ...(props.width !== undefined ? { columns: props.width } : {}), ...(props.height !== undefined ? { rows: props.height } : {}) });
+  const layout = homeLayout(size.columns, size.rows, presets.length);
   const p = selectedPreset(form, presets)?.preset ?? null;
   return (
     <Box flexDirection="column">
       <Text>
-        <Text bold color="cyan">gemma-bench</Text> <Text dimColor>· Gemma 3 vision-language inference with pan-and-scan · new run</Text>
+        <Text bold color="cyan">gemma-bench</Text> <Text dimColor>{truncate('· Gemma 3 vision-language inference with pan-and-scan · new run', size.columns - 12)}</Text>
       </Text>
-      <PresetList presets={presets} sel={form.sel} focused={form.focus === 'preset'} description={p?.description || null} layout={layout} />
+      <PresetList presets={presets} sel={form.sel} focused={form.focus === 'preset'} description={p?.description || null} layout={layout} runsOn={backends.find((b) => b.name === form.backend)?.runsOn} />
       <HomeFields form={form} preset={p} backends={backends} validation={validation} describeModel={props.describeModel} layout={layout} />
       {form.saving ? <SavePresetPrompt name={form.saving.name} busy={form.saving.busy} /> : null}
-      {form.message ? (
+      {props.blocker && !message?.problem ? (
         <Box marginTop={1}>
-          <Text color={form.message.color}>{truncate(form.message.text, layout.messageColumns)}</Text>
+          <Text color="red">✖ {truncate(props.blocker, layout.messageColumns)}</Text>
+        </Box>
+      ) : null}
+      {message ? (
+        <Box marginTop={1}>
+          <Text color={message.color}>{truncate(message.text, layout.messageColumns)}</Text>
         </Box>
       ) : null}
       <KeyHints hints={homeHints(form)} />

@@ -8,6 +8,9 @@ import { useStoreState } from '../use-store.js';
 import { Dashboard } from './Dashboard.js';
 import { HelpOverlay } from './HelpOverlay.js';
 import { useKeys } from '../use-keys.js';
+import { dashboardLayout } from '../dashboard-layout.js';
+import { useTerminalSize } from '../terminal-size.js';
+import { scrolled } from './HScroll.js';
 
 type Props = {
   readonly store: DashboardStore;
@@ -29,16 +32,21 @@ const RUNNING_HINTS = [
 export function LiveDashboard({ store, onStop, onDoneKey, doneHints, animate = true, isActive = true }: Props) {
   const s = useStoreState(store);
   const [help, setHelp] = useState(false);
-  const over = s.ended;
+  const [offset, setOffset] = useState(0);
+  const size = useTerminalSize();
+  const layout = dashboardLayout(s, size);
+  // Over once the run is saved (run-finished), even while its replicas are still closing and the stream has not ended.
+  const over = s.ended || s.finished !== null;
   useKeys(
     (input, key) => {
       if (input === '?') return setHelp(true);
+      if (key.leftArrow || key.rightArrow) return setOffset((o) => scrolled(o, key.leftArrow ? -1 : 1, layout.columns, layout.contentWidth));
       if (over) {
         onDoneKey?.(input, key);
         return;
       }
       const ctrlC = key.ctrl && input === 'c';
-      // Ctrl-C always reaches onStop (a second one may mean "quit now" to the caller); q and Esc only once.
+      // Ctrl-C always reaches onStop (a second one means "stop at once" to the caller); q and Esc only once.
       if (ctrlC || ((input === 'q' || key.escape) && !s.stopRequested)) {
         store.dispatch({ type: 'ui:stop-requested' });
         onStop();
@@ -50,11 +58,11 @@ export function LiveDashboard({ store, onStop, onDoneKey, doneHints, animate = t
   const hints: readonly (readonly [string, string])[] = over
     ? (doneHints ?? [['?', 'help']])
     : s.stopRequested
-      ? [['…', 'stopping: the partial run will be saved'], ['ctrl+c', 'again: quit at once'], ['?', 'help']]
+      ? [['…', 'stopping: the partial run will be saved'], ['ctrl+c', 'again: stop at once'], ['?', 'help']]
       : RUNNING_HINTS;
   return (
     <Box flexDirection="column">
-      <Dashboard state={s} hints={hints} animate={animate} />
+      <Dashboard state={s} hints={hints} animate={animate} offset={Math.min(offset, Math.max(0, layout.contentWidth - layout.columns))} />
     </Box>
   );
 }

@@ -13,7 +13,9 @@ export const LIVE_METRICS: readonly (readonly [LatencyMetric, string])[] = [
   ['preprocessMs', 'Preprocess'],
 ];
 
-const LABEL_W = 16;
+const WIDE_LABEL_W = 16;
+/** Below this many columns the label column narrows, so the table (and its "live" mark) fits 80 columns. */
+const NARROW_BELOW = 90;
 const CELL_W = 10;
 const COLUMNS = ['p50', 'p90', 'p95', 'p99', 'mean', 'n'] as const;
 
@@ -21,9 +23,12 @@ type Props = {
   readonly metrics: Readonly<Record<LatencyMetric, MetricSummary>> | null;
   /** "live" while the run goes, "final" once it has finished. */
   readonly mode: 'live' | 'final';
+  /** The terminal's width (default 100). */
+  readonly columns?: number;
 };
 
-export function PercentileTable({ metrics, mode }: Props) {
+export function PercentileTable({ metrics, mode, columns = 100 }: Props) {
+  const LABEL_W = columns < NARROW_BELOW ? 12 : WIDE_LABEL_W;
   return (
     <Box flexDirection="column">
       <Text>

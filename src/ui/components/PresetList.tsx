@@ -1,7 +1,7 @@
 // The home screen's preset list: each preset with its key settings (invalid ones say why), the selected one
 // marked, scrolling when longer than its rows, and the selected preset's description under it.
 import { Box, Text } from 'ink';
-import { presetSummary, type PresetInfo } from '../app-port.js';
+import { presetSummary, type BackendOption, type PresetInfo } from '../app-port.js';
 import { fit, truncate } from '../cells.js';
 import type { HomeLayout } from '../home-layout.js';
 import { listWindow } from '../list-window.js';
@@ -14,9 +14,11 @@ type Props = {
   /** The selected preset's description, if any. */
   readonly description: string | null;
   readonly layout: HomeLayout;
+  /** What the chosen backend's replicas run on: the topology is shown as it would run there. */
+  readonly runsOn?: BackendOption['runsOn'];
 };
 
-export function PresetList({ presets, sel, focused, description, layout }: Props) {
+export function PresetList({ presets, sel, focused, description, layout, runsOn }: Props) {
   const { visible } = listWindow(presets, sel, layout.presetRows);
   const cols = layout.summaryColumns;
   return (
@@ -30,7 +32,7 @@ export function PresetList({ presets, sel, focused, description, layout }: Props
           <Text key={x.name} color={on ? 'cyan' : undefined} inverse={on && focused}>
             {on ? ' ● ' : '   '}
             {fit(x.name, 15)} {fit(x.builtin ? 'built-in' : 'user', 9)}
-            {x.preset ? truncate(presetSummary(x.preset), cols) : <Text color="red">{truncate(`invalid: ${x.error ?? ''}`, cols)}</Text>}
+            {x.preset ? truncate(presetSummary(x.preset, runsOn), cols) : <Text color="red">{truncate(`invalid: ${x.error ?? ''}`, cols)}</Text>}
           </Text>
         );
       })}

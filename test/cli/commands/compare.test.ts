@@ -65,9 +65,9 @@ test('compare GROUP_ID: a sweep expands to its runs in grid order, labelled by p
   assert.equal(r.code, 0, r.stderr);
   const m = JSON.parse(r.stdout);
   assert.deepEqual(m.columns.map((c: { id: string }) => c.id), [0, 1, 2].map((i) => `${GROUP}-p${i}`));
-  assert.deepEqual(m.columns.map((c: { label: string }) => c.label), ['max-crops=2', 'max-crops=4', 'max-crops=6']);
+  assert.deepEqual(m.columns.map((c: { label: string }) => c.label), ['crops=2', 'crops=4', 'crops=6'], 'the varying grid values, short');
   const text = h.cli(['compare', GROUP]).stdout;
-  assert.match(text.split('\n')[0], /max-crops=2 \(baseline\) +max-crops=4 +max-crops=6$/);
+  assert.match(text.split('\n')[0], /crops=2 \(baseline\) +crops=4 +crops=6$/);
   // A run and a group mix: the group's runs follow the run.
   const mixed = JSON.parse(h.cli(['compare', A, GROUP, '--json']).stdout);
   assert.equal(mixed.columns.length, 4);

@@ -16,7 +16,7 @@ import { parseNvidiaSmiCudaVersion, parseNvidiaSmiMig } from '../../../src/telem
 import { CLI } from '../../helpers/cli-run.js';
 import { fakeNvidiaSmi, fakePython, smiInfo } from '../../engine/backends/transformers/helpers.js';
 
-const FIX = { cudaEpInstall: 'ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node', pipInstall: 'pip install torch transformers accelerate' };
+const FIX = { cudaEpInstall: 'ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js', pipInstall: 'pip install torch transformers accelerate' };
 
 function doctor(args: string[], extraEnv: Record<string, string> = {}) {
   const home = mkdtempSync(join(tmpdir(), 'gb-doctor-'));

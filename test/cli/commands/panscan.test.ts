@@ -88,7 +88,7 @@ test('--out writes the whole image, each crop as the exact 896x896 the tensor en
   assert.ok(maxDiff <= 1, `max diff ${maxDiff}`);
 });
 
-test('bad inputs each get a clear message naming the file; the good images are still processed; exit 1', async () => {
+test('bad images each get a clear message naming the file; the good images are still processed; exit 1; missing paths are a usage error (2)', async () => {
   const h = await homeWith([]);
   const d = join(h.home, 'bad');
   mkdirSync(d);
@@ -109,16 +109,21 @@ test('bad inputs each get a clear message naming the file; the good images are s
   const bomb = join(d, 'bomb.png');
   writeFileSync(bomb, pngHeaderOnly(20000, 20000));
 
-  const r = h.cli(['panscan', missing, good, dir, empty, truncated, text, tiny, bomb, '--json']);
+  // Paths that are not files are a mistake in the command: exit 2 before any work, each named.
+  const absent = h.cli(['panscan', missing, good, dir, '--json']);
+  assert.equal(absent.code, 2, absent.stderr);
+  assert.match(absent.stderr, /missing\.png: file not found/);
+  assert.match(absent.stderr, /folder\.png: is a directory, not an image file/);
+  assert.equal(absent.stdout, '');
+
+  const r = h.cli(['panscan', good, empty, truncated, text, tiny, bomb, '--json']);
   assert.equal(r.code, 1);
   const out = JSON.parse(r.stdout) as Array<{ image: string; error?: string; numCrops?: number; width?: number }>;
   const by = (f: string) => out.find((o) => o.image === f)!;
-  assert.equal(out.length, 8);
+  assert.equal(out.length, 6);
   assert.equal(by(good).numCrops, 3);
   assert.equal(by(tiny).width, 1, 'a 1x1 image is valid');
   for (const [f, re] of [
-    [missing, /not found|no such file|does not exist/i],
-    [dir, /directory/i],
     [empty, /empty|zero|0 bytes/i],
     [truncated, /truncated/i],
     [text, /not an? (image|PNG)|despite its \.png name/i],
@@ -129,9 +134,9 @@ test('bad inputs each get a clear message naming the file; the good images are s
     assert.ok(e.includes(f.split('/').pop()!), `message names the file: ${e}`);
     assert.match(e, re);
   }
-  const plain = h.cli(['panscan', missing, good]);
+  const plain = h.cli(['panscan', empty, good]);
   assert.equal(plain.code, 1);
-  assert.match(plain.stderr, /missing\.png/);
+  assert.match(plain.stderr, /empty\.png/);
   assert.match(plain.stderr, /1 of 2 image\(s\) failed/);
   assert.match(plain.stdout, /receipt_600x2000\.png/);
   // --pixel-limit raises the limit (the bomb is then decoded, just slowly) — here lowered to refuse the receipt.

@@ -23,6 +23,7 @@ export interface OnnxOptions {
 export const onnxDefinition: BackendDefinition<'onnx', OnnxOptions> = {
   name: 'onnx',
   summary: 'embedded onnxruntime in worker threads, CPU or CUDA EP',
+  runsOn: 'cpu',
   fields: ONNX_FIELDS,
   options: objectSchema(ONNX_FIELDS, { model: 'tiny', ep: 'cpu' }) as unknown as z.ZodType<OnnxOptions>,
   async prepare(o, ctx) {

@@ -76,7 +76,8 @@ export interface OnnxBackendOptions {
   readonly nvidiaSmiPath?: string;
 }
 
-const WORKER_CLOSE_GRACE_MS = 5_000;
+/** After this long closing, say that the replica is still finishing its current step (and keep waiting). */
+const WORKER_CLOSE_NOTICE_MS = 5_000;
 
 /** "replica:batches": make that replica's thread exit when it starts batch number batches+1 (tests only). */
 export const FAULT_ENV = 'GEMMA_BENCH_FAULT_REPLICA_EXIT';
@@ -195,6 +196,23 @@ function startReplica(id: number, model: ResolvedOnnxModel, ep: 'cpu' | 'cuda', 
     let resolveDied!: (reason: string) => void;
     const died = new Promise<string>((r) => (resolveDied = r));
     const post = (m: MainToWorker) => worker.postMessage(m);
+    const gone = new Promise<void>((r) => worker.once('exit', () => r()));
+    /**
+     * Asks the thread to stop and waits until it has ended by itself. Never worker.terminate(): a thread ended while
+     * inside a native onnxruntime call (session.run, or a session being created) makes that call throw into an
+     * isolate that is shutting down, which aborts the whole process ("terminate called after throwing an instance
+     * of 'Napi::Error'"). The thread stops its batch between decode steps, so the wait is at most one step.
+     */
+    const closeWorker = async (): Promise<void> => {
+      if (exited) return;
+      if (!closing) {
+        closing = true;
+        post({ type: 'close' });
+      }
+      const notice = setTimeout(() => s.log('warn', `replica ${id} is still finishing its current step (an onnxruntime call cannot be interrupted safely); waiting for it`), WORKER_CLOSE_NOTICE_MS);
+      await gone;
+      clearTimeout(notice);
+    };
     const fail = (reason: string) => {
       for (const p of pending.values()) p.reject(new Error(reason));
       pending.clear();
@@ -224,15 +242,8 @@ function startReplica(id: number, model: ResolvedOnnxModel, ep: 'cpu' | 'cuda', 
           else hooks.signal?.addEventListener('abort', cancel, { once: true });
         });
       },
-      async close() {
-        if (exited) return;
-        closing = true;
-        const gone = new Promise<void>((r) => worker.once('exit', () => r()));
-        post({ type: 'close' });
-        // A worker stuck in a long session.run cannot read 'close'; terminate it after a grace period.
-        const timer = setTimeout(() => void worker.terminate(), WORKER_CLOSE_GRACE_MS);
-        await gone;
-        clearTimeout(timer);
+      close() {
+        return closeWorker();
       },
     };
     worker.on('message', (m: WorkerToMain) => {
@@ -240,8 +251,7 @@ function startReplica(id: number, model: ResolvedOnnxModel, ep: 'cpu' | 'cuda', 
         case 'ready': {
           const problems = checkModelLayout(m.graphs, { numLayers: model.shape.numLayers });
           if (problems.length > 0) {
-            closing = true;
-            void worker.terminate();
+            void closeWorker();
             rejectStart(new OnnxBackendError(`${model.dir} does not match the onnx-community Gemma 3 layout:\n${problems.map((p) => `  - ${p}`).join('\n')}`));
             return;
           }
@@ -253,8 +263,7 @@ function startReplica(id: number, model: ResolvedOnnxModel, ep: 'cpu' | 'cuda', 
         }
         case 'fatal': {
           const hint = ep === 'cuda' && /cuda|provider|libonnxruntime_providers/i.test(m.message) ? `\n${CUDA_INSTALL_HINT}` : '';
-          closing = true;
-          void worker.terminate();
+          void closeWorker();
           rejectStart(new OnnxBackendError(`replica ${id} could not load the model: ${m.message}${hint}`));
           return;
         }

@@ -18,7 +18,7 @@ export interface OnnxProviders {
 }
 
 /** How to install the CUDA execution provider (run in gemma-bench's directory, on a machine with internet access). */
-export const CUDA_EP_INSTALL = 'ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node';
+export const CUDA_EP_INSTALL = 'ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js';
 
 interface OrtModule {
   listSupportedBackends(): { name: string; bundled: boolean }[];

@@ -26,11 +26,19 @@ let queue: Promise<void> = Promise.resolve();
 const cancelled = new Set<number>();
 let lastFinishedBatch = -1;
 
+/**
+ * Set by 'close' as soon as it arrives: the batch in progress stops after its current step and batches still
+ * queued are answered without running. The thread then releases its sessions and ends on its own: it is never
+ * terminated from outside, since ending a thread inside a native onnxruntime call aborts the whole process.
+ */
+let closing = false;
+
 port.on('message', (m: MainToWorker) => {
   if (m.type === 'cancel') {
     if (m.batchId > lastFinishedBatch) cancelled.add(m.batchId);
     return;
   }
+  if (m.type === 'close') closing = true;
   // Messages are handled strictly in order: one batch at a time, like a real serving replica.
   queue = queue.then(() => handle(m)).catch((err: unknown) => send({ type: 'log', level: 'error', message: String((err as Error).stack ?? err) }));
 });
@@ -41,6 +49,10 @@ async function handle(m: MainToWorker): Promise<void> {
       await start(m);
       return;
     case 'infer':
+      if (closing) {
+        send({ type: 'result', batchId: m.batchId, results: m.requests.map((r) => failedResult(r.id, 'the replica was closing')) });
+        return;
+      }
       await inferBatch(m.batchId, m.requests, m.stream === true);
       cancelled.delete(m.batchId);
       lastFinishedBatch = m.batchId;
@@ -123,7 +135,7 @@ async function inferBatch(batchId: number, requests: readonly InferRequest[], st
         undefined,
         {
           ...(stream ? { onStep: (step: number, tokenIds: readonly number[]) => send({ type: 'token', batchId, step, tokenIds }) } : {}),
-          shouldStop: () => cancelled.has(batchId),
+          shouldStop: () => closing || cancelled.has(batchId),
         },
       );
       prepared.forEach((p, i) => {

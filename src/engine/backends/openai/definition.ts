@@ -46,6 +46,7 @@ export interface OpenAIOptions {
 export const openaiDefinition: BackendDefinition<'openai', OpenAIOptions> = {
   name: 'openai',
   summary: 'OpenAI-compatible servers (vLLM, SGLang, TGI, llama.cpp), one replica per --endpoint',
+  runsOn: 'endpoints',
   fields: OPENAI_FIELDS,
   options: objectSchema(OPENAI_FIELDS) as unknown as z.ZodType<OpenAIOptions>,
   async create(o, ctx) {

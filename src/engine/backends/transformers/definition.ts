@@ -34,6 +34,7 @@ export interface TransformersOptions {
 export const transformersDefinition: BackendDefinition<'transformers', TransformersOptions> = {
   name: 'transformers',
   summary: 'Hugging Face transformers in Python workers, each replica sharded over its GPU group',
+  runsOn: 'gpu',
   fields: TRANSFORMERS_FIELDS,
   options: objectSchema(TRANSFORMERS_FIELDS) as unknown as z.ZodType<TransformersOptions>,
   async create(o, ctx) {

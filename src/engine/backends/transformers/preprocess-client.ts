@@ -75,9 +75,9 @@ export class PreprocessClient {
     this.closing = true;
     const exited = new Promise<void>((r) => this.worker.once('exit', () => r()));
     this.post({ type: 'close' });
-    const timer = setTimeout(() => void this.worker.terminate(), 5_000);
+    // Never terminate(): ending the thread inside a sharp call can crash the process (lovell/sharp#2263). It
+    // reads 'close' after the batch it is preparing (images, not a model: well under a second) and ends itself.
     await exited;
-    clearTimeout(timer);
     for (const p of this.pending.values()) p.reject(new Error('replica closed'));
     this.pending.clear();
   }

@@ -3,7 +3,7 @@
 // `replicas: "auto"` means, and which group of GPUs each replica owns: replica r gets visible GPUs
 // [r*g .. r*g+g-1]. Every refusal names the numbers, before anything is loaded. Pure except visibleGpus().
 import type { NvidiaSmiProbeResult } from '../../../telemetry/gpu-probe.js';
-import { formatGpuList, TopologyError, visibleFromNvidiaSmi, type GpuId, type VisibleGpus } from '../../gpu-env.js';
+import { TopologyError, visibleFromNvidiaSmi, type GpuId, type VisibleGpus } from '../../gpu-env.js';
 
 // Moved to src/engine/gpu-env.ts (the onnx backend's CUDA execution provider needs them too); re-exported here.
 export { cudaChildEnv, formatGpuList, parseCudaVisibleDevices, TopologyError, visibleFromNvidiaSmi, type GpuId, type VisibleGpus } from '../../gpu-env.js';
