@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { nvidiaSmiInfoArgs, nvidiaSmiMigArgs, parseNvidiaSmiCudaVersion, parseNvidiaSmiInfo, parseNvidiaSmiMig } from './parse-nvidia-smi.js';
 import type { GpuInfo, ParseProblem } from './types.js';
+import { signalChild } from '../util/signal-child.js';
 
 /** A cold nvidia-smi on a many-GPU box without persistence mode can take seconds to initialise every GPU. */
 export const NVIDIA_SMI_PROBE_TIMEOUT_MS = 10_000;
@@ -61,7 +62,7 @@ export function probeNvidiaSmi(opts: NvidiaSmiProbeOptions = {}): Promise<Nvidia
     child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     // A wedged driver can leave nvidia-smi in uninterruptible sleep: give up on it without waiting for its exit.
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
+      signalChild(child, 'SIGKILL');
       child.unref();
       finish({ ok: false, reason: 'timeout', message: `nvidia-smi did not answer within ${timeoutMs} ms (${path})` });
     }, timeoutMs);
@@ -114,7 +115,7 @@ function runNvidiaSmiOnce(args: readonly string[], opts: NvidiaSmiProbeOptions):
     }
     let out = '';
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
+      signalChild(child, 'SIGKILL');
       child.unref();
       resolve(null);
     }, timeoutMs);

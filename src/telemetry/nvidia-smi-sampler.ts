@@ -11,6 +11,7 @@ import { DEFAULT_NVIDIA_SMI_PATH, nvidiaSmiEnv } from './gpu-probe.js';
 import { nvidiaSmiSampleArgs, parseNvidiaSmiSampleLine } from './parse-nvidia-smi.js';
 import { GpuTickAssembler, type AssembledTick } from './tick-assembler.js';
 import type { GpuInfo, GpuTelemetrySample, ParseProblem, TelemetryProblem } from './types.js';
+import { signalChild } from '../util/signal-child.js';
 
 /** Default sampling interval: 2 samples/s, as the live view promises. */
 export const TELEMETRY_INTERVAL_MS = 500;
@@ -223,11 +224,11 @@ export function startNvidiaSmiSampler(opts: NvidiaSmiSamplerOptions): Promise<Nv
           stopping = true;
           clearTimeout(quietTimer);
           if (exited) return (stopPromise = done);
-          child.kill('SIGTERM');
+          signalChild(child, 'SIGTERM');
           // nvidia-smi honours SIGTERM; SIGKILL is for a child stuck in a driver call. A child in
           // uninterruptible sleep survives even that: after a second grace period it is abandoned (and
           // unref'd) so that shutting down gemma-bench never hangs on telemetry.
-          const killTimer = setTimeout(() => child.kill('SIGKILL'), NVIDIA_SMI_STOP_GRACE_MS);
+          const killTimer = setTimeout(() => signalChild(child, 'SIGKILL'), NVIDIA_SMI_STOP_GRACE_MS);
           let abandonTimer: NodeJS.Timeout | undefined;
           const abandoned = new Promise<void>((r) => {
             abandonTimer = setTimeout(() => {

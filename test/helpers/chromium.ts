@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
+import { signalChild } from '../../src/util/signal-child.js';
 
 const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome-stable', '/usr/bin/google-chrome'];
 
@@ -152,7 +153,7 @@ export class Chromium {
     if (!this.exited) {
       const gone = new Promise((r) => this.child.once('exit', r));
       this.send('Browser.close').catch(() => {});
-      const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
+      const timer = setTimeout(() => signalChild(this.child, 'SIGKILL'), 5000);
       await gone;
       clearTimeout(timer);
     }

@@ -7,6 +7,7 @@ import { PACKAGE_ROOT } from '../../../config/paths.js';
 import { TransformersBackendError } from './errors.js';
 import { LineSplitter, TailBuffer } from './jsonl.js';
 import { parseWorkerLine, PROTOCOL_VERSION, type ProbeMessage } from './protocol.js';
+import { signalChild } from '../../../util/signal-child.js';
 
 export const PYTHON_ENV = 'GEMMA_BENCH_PYTHON';
 export const DEFAULT_PYTHON = 'python3';
@@ -112,11 +113,11 @@ export function probePython(o: ProbeOptions): Promise<ProbeMessage> {
     child.stdout!.on('data', (d: Buffer) => out.push(d));
     child.stderr!.on('data', (d: Buffer) => err.push(d));
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
+      signalChild(child, 'SIGKILL');
       done(new TransformersBackendError(`${o.python} ${o.script} --probe did not answer within ${Math.round(timeoutMs / 1000)} s${tailText(tail)}`));
     }, timeoutMs);
     const onAbort = () => {
-      child.kill('SIGKILL');
+      signalChild(child, 'SIGKILL');
       done(new TransformersBackendError('cancelled while checking the Python environment'));
     };
     o.signal?.addEventListener('abort', onAbort, { once: true });

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { LogFn } from '../../backend.js';
 import { LineSplitter, TailBuffer } from './jsonl.js';
 import { STDERR_TAIL_LINES, tailText } from './python.js';
+import { signalChild } from '../../../util/signal-child.js';
 
 /** After SIGTERM, how long the worker may take to exit before SIGKILL. */
 export const KILL_GRACE_MS = 5_000;
@@ -76,7 +77,7 @@ export class WorkerProcess {
   }
 
   kill(signal: NodeJS.Signals): void {
-    this.child.kill(signal);
+    signalChild(this.child, signal);
   }
 
   /** Neither exited nor killed by a signal yet. */
@@ -89,8 +90,8 @@ export class WorkerProcess {
     this.child.stdin?.end();
     const within = (ms: number) => Promise.race([this.exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref())]);
     if (!(await within(graceMs))) {
-      this.child.kill('SIGTERM');
-      if (!(await within(KILL_GRACE_MS))) this.child.kill('SIGKILL');
+      signalChild(this.child, 'SIGTERM');
+      if (!(await within(KILL_GRACE_MS))) signalChild(this.child, 'SIGKILL');
     }
     await this.exited;
   }
