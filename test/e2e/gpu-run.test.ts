@@ -34,8 +34,10 @@ function cli(args: string[]) {
 
 test('a synthesized 27B run on 2 H100s: telemetry, peak memory and the roofline in the saved run, runs show and Markdown', () => {
   const args = ['run', '--backend', 'transformers', '--model', 'google/gemma-3-27b-it', '--python', fakePython(), '--synthetic', '3', '--requests', '4', '--warmup', '0', '--batch-size', '1', '--max-new-tokens', '8', '--json'];
-  const r = cli(args);
-  assert.equal(r.code, 0, r.stderr);
+  // The transcript's second batch is a CUDA out-of-memory: 1 of 4 requests fails by design, over the default
+  // --max-error-rate of 0.05.
+  const r = cli([...args, '--max-error-rate', '0.5']);
+  assert.equal(r.code, 0, `${r.stderr}\n${r.stdout.trim().split('\n').slice(-3).join('\n')}`);
   const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
   const fin = events.find((e) => e.type === 'run-finished')!;
   assert.ok(fin.file, 'saved');
