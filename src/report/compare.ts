@@ -116,7 +116,7 @@ export const idSuffix = (id: string): string => id.slice(id.lastIndexOf('-') + 1
  * runs ("max-crops=6", not "min-ratio=2 max-crops=6 min-crop-size=448" twice cut to the same prefix); a label that
  * is still shared by two columns gets the run id's suffix.
  */
-function labels(runs: readonly RunFile[]): string[] {
+export function runLabels(runs: readonly RunFile[]): string[] {
   const varying = new Set<string>();
   for (const r of runs) {
     for (const [k, v] of Object.entries(r.group?.point ?? {})) if (runs.some((o) => o.group && String(o.group.point[k]) !== String(v))) varying.add(k);
@@ -208,7 +208,7 @@ export function compareRuns(runs: readonly RunFile[], opts: { slo?: GoodputSlo }
     });
     return { key: def.key, label: def.label, unit: def.unit, direction: def.direction, cells };
   });
-  const heads = labels(runs);
+  const heads = runLabels(runs);
   return { baselineId: runs[0].id, columns: runs.map((r, i) => column(r, heads[i])), rows, warnings: warningsFor(runs) };
 }
 

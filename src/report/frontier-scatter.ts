@@ -2,11 +2,10 @@
 // comparison): p95 E2E latency against request throughput, each point drawn as its number in the table, the
 // Pareto frontier's points filled (●) and the others hollow (○), then the frontier listed with its knob values.
 // Fits the width it is given (80 columns by default). Pure.
-import type { CompareModel } from './compare.js';
+import { runLabels, type CompareModel } from './compare.js';
 import { paretoFrontier } from './frontier.js';
 import { NONE, sig3 } from './format.js';
 import type { RunFile } from '../engine/types.js';
-import { pointLabel } from './describe.js';
 
 export interface ScatterPoint {
   /** The number the point has in the table it sits under (1-based). */
@@ -27,11 +26,12 @@ export const FRONTIER_LISTED_MAX = 10;
 /** Cells kept free right of the last column so a point's number fits. */
 const RIGHT_PAD = 4;
 
-/** The points of a sweep's saved runs, numbered in their order. */
+/** The points of a sweep's saved runs, numbered in their order and labelled as compare's columns. */
 export function scatterPointsOfRuns(runs: readonly RunFile[]): ScatterPoint[] {
+  const labels = runLabels(runs);
   return runs.map((r, i) => ({
     n: i + 1,
-    label: r.group ? pointLabel(r.group.point) || r.name : r.name,
+    label: labels[i],
     throughputReqS: r.summary.throughputReqS,
     latencyMs: r.summary.metrics.e2eMs.p95,
   }));

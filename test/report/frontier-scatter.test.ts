@@ -57,7 +57,7 @@ test('points from a sweep\'s runs and from its comparison model agree; only a on
   const model = compareRuns(runs);
   assert.ok(isSweepModel(model));
   assert.deepEqual(scatterPointsOfModel(model), scatterPointsOfRuns(runs));
-  assert.deepEqual(scatterPointsOfRuns(runs).map((p) => p.label), ['max-crops=2', 'max-crops=4', 'max-crops=6']);
+  assert.deepEqual(scatterPointsOfRuns(runs).map((p) => p.label), ['crops=2', 'crops=4', 'crops=6']);
   assert.equal(isSweepModel(compareRuns([fakeRun({ seed: 1 }), fakeRun({ seed: 2 })])), false);
   assert.equal(isSweepModel(compareRuns([runs[0], fakeRun({ seed: 2 })])), false);
 });
