@@ -222,7 +222,7 @@ check_ep_cuda() {
     "$NODE" "$CLI" run --ep cuda --synthetic 2 --requests 2 --max-new-tokens 4 --no-telemetry
     local rc=$?
     [ $rc -eq 2 ] || { echo "without the CUDA execution provider --ep cuda should exit 2, not $rc"; return 1; }
-    echo "the CUDA execution provider is not installed (its refusal exits 2 as it should); install it with: ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node"
+    echo "the CUDA execution provider is not installed (its refusal exits 2 as it should); install it in the checkout with: ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js"
     return 77
   fi
   "$NODE" "$CLI" run --ep cuda --gpus-per-replica 1 --replicas 1 --synthetic 3 --requests 6 --max-new-tokens 16 --json >"$LOGS/6.ndjson" || { tail -n 20 "$LOGS/6.ndjson"; return 1; }
