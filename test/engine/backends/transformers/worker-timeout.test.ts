@@ -59,16 +59,18 @@ describe('--worker-timeout limits', () => {
   });
 });
 
+// The limits are seconds, not tenths: the fake worker is a Node process, and on a loaded 2-core machine its start
+// alone (the other replica's included) can take longer than half a second.
 describe('a worker that hangs', () => {
   it('while loading: start fails with the reason after the limit, the hung worker is killed, the other replica stopped', async () => {
     const rec = tempDir('rec');
-    const b = await backend({ workerTimeoutS: 0.4, env: env({ FAKE_TF_HANG: 'load', FAKE_TF_HANG_REPLICA: '1', FAKE_TF_RECORD_DIR: rec }) });
+    const b = await backend({ workerTimeoutS: 4, env: env({ FAKE_TF_HANG: 'load', FAKE_TF_HANG_REPLICA: '1', FAKE_TF_RECORD_DIR: rec }) });
     const t0 = Date.now();
     await assert.rejects(b.start({ replicas: 2, gpusPerReplica: 1, log: collectLog().log }), (e: Error) => {
-      assert.match(e.message, /^replica 1 \(GPU 1\) failed to start: the worker was not ready within 0\.4 s \(loading, warm-up and compilation; --worker-timeout 0\.4\); it was killed\. Raise --worker-timeout/);
+      assert.match(e.message, /^replica 1 \(GPU 1\) failed to start: the worker was not ready within 4 s \(loading, warm-up and compilation; --worker-timeout 4\); it was killed\. Raise --worker-timeout/);
       return true;
     });
-    assert.ok(Date.now() - t0 < 10_000, `gave up after ${Date.now() - t0} ms`);
+    assert.ok(Date.now() - t0 < 30_000, `gave up after ${Date.now() - t0} ms`);
     for (const id of [0, 1]) {
       const { pid } = JSON.parse(readFileSync(`${rec}/replica-${id}.json`, 'utf8')) as { pid: number };
       assert.ok(await gone(pid), `worker of replica ${id} (pid ${pid}) is gone`);
@@ -78,7 +80,7 @@ describe('a worker that hangs', () => {
   it('in a micro-batch: the batch fails with the reason, the worker is killed, the run goes on with the other replica', async () => {
     const rec = tempDir('rec');
     const logs = collectLog();
-    const b = await backend({ workerTimeoutS: 0.5, log: logs.log, env: env({ FAKE_TF_HANG: 'batch:2', FAKE_TF_HANG_REPLICA: '1', FAKE_TF_RECORD_DIR: rec }) });
+    const b = await backend({ workerTimeoutS: 5, log: logs.log, env: env({ FAKE_TF_HANG: 'batch:2', FAKE_TF_HANG_REPLICA: '1', FAKE_TF_RECORD_DIR: rec }) });
     const replicas = await b.start({ replicas: 2, gpusPerReplica: 1, log: logs.log });
     try {
       const planned = (seq: number, warmup: boolean): PlannedRequest => ({ ...request(seq, `/data/${seq}.png`, 8), imageIndex: seq, promptIndex: 0, crops: 3, imageTokens: 1024, promptTokens: 1103, warmup });
@@ -91,14 +93,14 @@ describe('a worker that hangs', () => {
       });
       const t0 = Date.now();
       const outcome = await s.run();
-      assert.ok(Date.now() - t0 < 15_000);
+      assert.ok(Date.now() - t0 < 60_000);
       assert.equal(outcome.noReplicaLeft, false);
       assert.equal(records.length, 8, 'every request accounted for');
       assert.deepEqual(died.map(([id]) => id), [1]);
-      assert.match(died[0][1], /got no result within 0\.5 s \(--worker-timeout 0\.5: 0\.5 s per 256 new tokens\); the worker was killed as hung/);
+      assert.match(died[0][1], /got no result within 5 s \(--worker-timeout 5: 5 s per 256 new tokens\); the worker was killed as hung/);
       const hung = records.filter((r) => r.status === 'failed' && r.replica === 1);
       assert.equal(hung.length, 1);
-      assert.match(hung[0].error!, /^replica 1 died: a micro-batch of 1 request \(8 new tokens\) got no result within 0\.5 s/);
+      assert.match(hung[0].error!, /^replica 1 died: a micro-batch of 1 request \(8 new tokens\) got no result within 5 s/);
       // Replica 0 did the rest (its second batch is the transcript's CUDA OOM).
       assert.equal(records.filter((r) => r.replica === 0).length, 6);
       assert.equal(records.filter((r) => r.status === 'ok').length, 6);
@@ -111,14 +113,14 @@ describe('a worker that hangs', () => {
   });
 
   it('a slow batch within its limit is not a hang; the limit runs from when the worker starts on the batch', async () => {
-    // Three batches sent at once (hf sends as they come): the worker answers them in order, ~0.3 s, ~0.07 s and
-    // ~0.3 s, so the last one is answered ~0.66 s after it was sent but only ~0.3 s after the worker started on it.
-    const b = await backend({ workerTimeoutS: 0.45, env: env({ FAKE_TF_TIME_SCALE: '0.5' }) });
+    // Three batches sent at once (hf sends as they come): the worker answers them in order, ~3 s, ~0.7 s and
+    // ~3 s, so the last one is answered ~6.6 s after it was sent but only ~3 s after the worker started on it.
+    const b = await backend({ workerTimeoutS: 4.5, env: env({ FAKE_TF_TIME_SCALE: '5' }) });
     const [r] = await b.start({ replicas: 1, gpusPerReplica: 1, log: collectLog().log });
     try {
       const t0 = Date.now();
       const [x, y, z] = await Promise.all([r.infer([request(1, '/a.png', 8)]), r.infer([request(2, '/b.png', 8)]), r.infer([request(3, '/c.png', 8)])]);
-      assert.ok(Date.now() - t0 > 450, 'the three together took longer than one limit');
+      assert.ok(Date.now() - t0 > 4500, 'the three together took longer than one limit');
       assert.ok(x[0].ok, x[0].error ?? '');
       assert.match(y[0].error!, /CUDA out of memory/); // the transcript's second batch: answered, not a timeout
       assert.ok(z[0].ok, z[0].error ?? '');
