@@ -104,10 +104,10 @@ test('a sweep opens as one comparison; an unreadable file cannot be compared', a
   const { r, log, frame } = screen();
   await tick();
   await press(r.stdin, KEYS.down, KEYS.enter);
-  assert.deepEqual(log.opened, [{ kind: 'group', groupId: 'sweep-20261125-150000-ab12' }]);
+  await waitFor(() => assert.deepEqual(log.opened, [{ kind: 'group', groupId: 'sweep-20261125-150000-ab12' }]));
   await press(r.stdin, KEYS.down, 'c');
+  await waitFor(() => assert.match(frame(), /unreadable run files cannot be compared/));
   assert.equal(log.opened.length, 1);
-  assert.match(frame(), /unreadable run files cannot be compared/);
   r.unmount();
 });
 
