@@ -10,9 +10,13 @@ const row = (m: CompareModel, key: string) => {
   return r;
 };
 
-/** A run with chosen headline numbers (everything else from the fake). */
+/**
+ * A run with chosen headline numbers (everything else from the fake). Its records are scaled to match (latencies
+ * by e2eP50 / 100, arrivals by the throughput), and there are many of them, so the significance that compare now
+ * computes from the records agrees with the chosen numbers whenever they differ by 20% or more.
+ */
 function withSummary(id: string, e2eP50: number | null, throughput: number | null, failed = 0): RunFile {
-  const r = fakeRun({ id, seed: id.length });
+  const r = fakeRun({ id, seed: id.length, requests: 200, latencyScale: (e2eP50 ?? 100) / 100, ...(throughput ? { intervalMs: 1000 / throughput } : {}) });
   return {
     ...r,
     summary: {
@@ -39,7 +43,7 @@ test('deltas are against the first run, absolute and in percent', () => {
   assert.deepEqual(thr.cells.map((c) => c.deltaPct), [null, 25, -50]);
 });
 
-test('best marks: lowest for times, highest for rates, ties all marked, none on counts', () => {
+test('best marks: lowest for times, highest for rates, only beyond noise (a tie marks nothing), none on counts', () => {
   const m = compareRuns([withSummary('a-1', 100, 10, 2), withSummary('b-2', 80, 12.5, 0), withSummary('c-3', 150, 5, 0)]);
   assert.deepEqual(row(m, 'e2e_p50').cells.map((c) => c.best), [false, true, false]);
   assert.deepEqual(row(m, 'throughput_req_s').cells.map((c) => c.best), [false, true, false]);
@@ -48,14 +52,16 @@ test('best marks: lowest for times, highest for rates, ties all marked, none on 
   assert.deepEqual(row(m, 'completed').cells.map((c) => c.best), [false, false, false]);
   assert.deepEqual(row(m, 'crops_mean').cells.map((c) => c.best), [false, false, false]);
 
-  const tie = compareRuns([withSummary('a-1', 90, 12), withSummary('b-2', 90, 12), withSummary('c-3', 95, 11)]);
-  assert.deepEqual(row(tie, 'e2e_p50').cells.map((c) => c.best), [true, true, false]);
-  assert.deepEqual(row(tie, 'throughput_req_s').cells.map((c) => c.best), [true, true, false]);
-  assert.deepEqual(row(tie, 'e2e_p50').cells.map((c) => c.deltaPct), [null, 0, (5 / 90) * 100]);
+  // A tie is no winner: neither of two equal values is better beyond noise, so the row marks nothing.
+  const tie = compareRuns([withSummary('a-1', 90, 12), withSummary('b-2', 90, 12), withSummary('c-3', 150, 6)]);
+  assert.deepEqual(row(tie, 'e2e_p50').cells.map((c) => c.best), [false, false, false]);
+  assert.deepEqual(row(tie, 'throughput_req_s').cells.map((c) => c.best), [false, false, false]);
+  assert.deepEqual(row(tie, 'e2e_p50').cells.map((c) => c.significant), [null, false, true]);
+  assert.deepEqual(row(tie, 'e2e_p50').cells.map((c) => c.deltaPct), [null, 0, (60 / 90) * 100]);
 });
 
 test('missing values: no delta, never best; a zero baseline has no percent; one run marks nothing', () => {
-  const m = compareRuns([withSummary('a-1', null, 0), withSummary('b-2', 80, 5), withSummary('c-3', 90, null)]);
+  const m = compareRuns([withSummary('a-1', null, 0), withSummary('b-2', 80, 5), withSummary('c-3', 150, null)]);
   const e2e = row(m, 'e2e_p50');
   assert.deepEqual(e2e.cells.map((c) => c.delta), [null, null, null]);
   assert.deepEqual(e2e.cells.map((c) => c.best), [false, true, false]);
@@ -140,7 +146,9 @@ test('renderCompareText fits a width: units move to the row labels, ids go under
   assert.ok(Math.max(...wide.split('\n').map((l) => l.length)) > 120);
   const text = renderCompareText(model, { width: 80 });
   for (const l of text.split('\n')) assert.ok(l.length <= 80, `${l.length}: ${l}`);
-  assert.match(text, /^E2E p50 \(ms\) +100\* +110 \(\+10\.0%\)/m);
+  // 10% apart: within noise for the bimodal E2E median (≈, and no best), beyond it for the p95.
+  assert.match(text, /^E2E p50 \(ms\) +100 +110 ≈$/m);
+  assert.match(text, /^E2E p95 \(ms\) +176\* +193 \(\+10\.0%\)$/m);
   assert.match(text, /1 balanced \(0000\) \(base\) +2 balanced \(0011\)/);
   assert.match(text, /^ 1 20261125-142230-balanced-0000$/m);
   assert.match(text, /\(not shown\)/);

@@ -22,7 +22,7 @@ test('a sweep: the scatter of p95 E2E against throughput under the table, fronti
     assert.match(f, /p95 E2E latency \(ms\) vs throughput \(req\/s\): ● Pareto frontier, ○ dominated/);
     for (let i = 0; i < runs.length; i++) assert.ok(f.includes(`${frontier.includes(i) ? FRONTIER_MARK : DOMINATED_MARK}${i + 1}`), `point ${i + 1}\n${f}`);
     assert.match(f, new RegExp(`Pareto frontier, ${frontier.length} of ${runs.length} points`));
-    assert.match(f, /●1 +[\d.]+ req\/s +[\d.]+ ms +max-crops=4 concurrency=1/);
+    assert.match(f, /●1 +[\d.]+ req\/s +[\d.]+ ms +crops=4 conc=1/);
     // The scatter's lines fit the width they were given (the table above scrolls on its own).
     const scatter = f.slice(f.indexOf('p95 E2E latency (ms) vs'), f.indexOf(' 1 20261125-'));
     for (const l of scatter.split('\n')) assert.ok(l.length <= Math.min(width, 100), `${l.length}: ${l}`);

@@ -9,9 +9,10 @@ import { cellText, columnHeadings, columnsThatFit, compareTable, rowLabel } from
 import { fakeRun } from '../helpers/fake-run.js';
 import { KEYS, press, stripAnsi, tick, waitFor } from './helpers.js';
 
-const fast = fakeRun({ id: '20261125-142233-fast-0001', name: 'fast', seed: 3, latencyScale: 0.8 });
-const base = fakeRun({ id: '20261125-142233-base-0002', name: 'base', seed: 3 });
-const slow = fakeRun({ id: '20261125-142233-slow-0003', name: 'slow', seed: 3, latencyScale: 1.5 });
+// 200 requests each, so that 20% faster is beyond noise (compare marks only significant differences).
+const fast = fakeRun({ id: '20261125-142233-fast-0001', name: 'fast', seed: 3, latencyScale: 0.8, requests: 200 });
+const base = fakeRun({ id: '20261125-142233-base-0002', name: 'base', seed: 3, requests: 200 });
+const slow = fakeRun({ id: '20261125-142233-slow-0003', name: 'slow', seed: 3, latencyScale: 1.5, requests: 200 });
 
 test('cells: the baseline plain, the others with their change, the best marked', () => {
   const m = compareRuns([base, fast, slow]);
