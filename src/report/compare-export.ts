@@ -7,7 +7,7 @@ import { rangeText } from './format.js';
 
 /** Escapes text for a Markdown table cell. */
 function mdCell(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ') || '-';
+  return v.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\*/g, '\\*').replace(/\r?\n/g, ' ') || '-';
 }
 
 function intervalText(unit: RowUnit, ci: readonly [number, number] | null): string {
@@ -30,7 +30,7 @@ export function compareToMarkdown(model: CompareModel): string {
     out.push(`| ${[row.label, ...cells].map(mdCell).join(' | ')} |`);
   }
   out.push('', ...model.columns.map((c, i) => `${i + 1}. \`${c.id}\`${c.runIds.length > 1 ? ` (${c.runIds.length} repeats: ${c.runIds.map((id) => `\`${id}\``).join(', ')})` : ''}`));
-  out.push('', `${compareLegend(model.baselineId)} [lo–hi]: the value's 95% interval.`);
+  out.push('', `${compareLegend(model.baselineId).replace(/\*/g, '\\*')} [lo–hi]: the value's 95% interval.`);
   if (model.warnings.length) out.push('', ...model.warnings.map((w) => `- Note: ${w.replace(/\r?\n/g, ' ')}`));
   return out.join('\n') + '\n';
 }

@@ -7,6 +7,8 @@
 // time (a few tens of ms for thousands of requests, bench/bootstrap.ts), so every run file ever saved gets them
 // without a schema change, and a better method later applies to old runs too. Pure.
 import { LATENCY_METRICS, type LatencyMetric, type RunFile } from '../engine/types.js';
+import { METRIC_LABELS } from './describe.js';
+import { fmtRate, NONE, rangeText, sig3 } from './format.js';
 import { bootstrapRun, type RunBootstrap } from './stats/bootstrap.js';
 import { seedFromString } from './stats/random.js';
 import { steadyState, type SteadyState } from './stats/steady.js';
@@ -65,15 +67,28 @@ export function runIntervals(run: RunFile): RunIntervals {
   return intervalsOf(runBootstrap(run), steadyState(run.requests, { seed: runSeed(run) }));
 }
 
-/** "118–126" style text for an interval, with a formatter for its ends. */
-export function intervalText(iv: Interval | null, format: (v: number) => string): string {
-  return iv ? `${format(iv[0])}–${format(iv[1])}` : '-';
-}
-
 /** The run's notes with the steady-state warning added when its latency drifts (as runs show and the exports list them). */
 export function notesWithSteady(run: Pick<RunFile, 'notes'>, iv: Pick<RunIntervals, 'steady'>): string[] {
   const note = iv.steady?.note;
   if (!note) return [...run.notes];
   const s = iv.steady!;
   return [...run.notes, `${note} (E2E median drifted ${s.driftPct >= 0 ? '+' : ''}${s.driftPct.toFixed(1)}% from the first third of the run to the last)`];
+}
+
+/** An interval's ends in ms (or a rate), 3 significant digits, no unit: "1870–2920". */
+export const bareRange = (iv: Interval | null): string => (iv ? `${sig3(iv[0])}–${sig3(iv[1])}` : NONE);
+
+/**
+ * The interval table of `runs show` and the Markdown report: a header (metric, p50, p90, p95, p99, mean) and one
+ * row per latency metric with values, each cell "lo–hi" in ms.
+ */
+export function intervalTable(iv: RunIntervals): string[][] {
+  const rows = LATENCY_METRICS.filter((m) => iv.latency[m] !== null).map((m) => [METRIC_LABELS[m], ...LATENCY_STATISTICS.map((s) => bareRange(iv.latency[m]![s]))]);
+  return [['METRIC', ...LATENCY_STATISTICS.map((s) => s.toUpperCase())], ...rows];
+}
+
+/** "throughput 0.70–0.85 req/s, output 5.6–6.8 tok/s, per request 3.1–3.5 tok/s". */
+export function rateIntervalsText(iv: RunIntervals): string {
+  const r = (x: Interval | null, unit: string) => (x ? rangeText(x, (v) => fmtRate(v, unit)) : NONE);
+  return `throughput ${r(iv.throughputReqS, 'req/s')}, output ${r(iv.outputTokensPerS, 'tok/s')}, per request ${r(iv.tokensPerSMean, 'tok/s')}`;
 }
