@@ -11,7 +11,7 @@ import type { BackendOption, Controller, ImagesCheck, Prefs, RunHandle, RunReque
 import { openPrefs } from './prefs.js';
 import { presetInfos, savePresetAs } from './presets.js';
 import { startRequestedRun } from './run-starter.js';
-import { compareIds, compareSweep, deleteRuns, exportRuns, runRows } from './saved-runs.js';
+import { compareIds, compareSweep, deleteRuns, exportComparison, exportRuns, runRows } from './saved-runs.js';
 
 export interface ControllerOptions {
   /** Environment for the data directory (GEMMA_BENCH_HOME) and the workers; default process.env. */
@@ -87,6 +87,7 @@ export function createController(o: ControllerOptions = {}): AppController {
     compareRuns: (ids) => compareIds(ids, dir),
     compareGroup: (groupId) => compareSweep(groupId, dir),
     exportRuns: (ids, format) => exportRuns(ids, format, dir, join(dataDir(env), 'exports')),
+    exportComparison: (model, format) => exportComparison(model, format, join(dataDir(env), 'exports')),
     deleteRuns: (ids) => deleteRuns(ids, dir),
     savePreset: (name, req) => savePresetAs(name, req, env),
 

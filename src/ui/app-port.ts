@@ -68,6 +68,8 @@ export type { RunHeadline };
 export type RunRow = Omit<RunListOk, 'file'> | RunListBad;
 
 export type ExportFormat = 'json' | 'csv' | 'md' | 'html';
+/** What the compare screen writes as the table itself (HTML is the runs' report page, through exportRuns). */
+export type ComparisonFormat = Exclude<ExportFormat, 'html'>;
 
 /** The remembered choices of the home screen: the last run request. */
 export type Prefs = RunRequest;
@@ -95,6 +97,8 @@ export interface Controller {
   compareGroup(groupId: string): Promise<CompareModel>;
   /** Writes the export and returns its path. */
   exportRuns(ids: readonly string[], format: ExportFormat): Promise<string>;
+  /** Writes the comparison table itself (Markdown, CSV or JSON, as `compare --format` does) and returns its path. */
+  exportComparison(model: CompareModel, format: ComparisonFormat): Promise<string>;
   /** Deletes the runs; returns the files removed. */
   deleteRuns(ids: readonly string[]): Promise<string[]>;
   /** Saves the request's settings as a user preset named `name` (validated; never overwrites a built-in). */

@@ -48,10 +48,10 @@ test('runs that are not one sweep get no scatter; h exports HTML', async () => {
   await tick();
   assert.doesNotMatch(stripAnsi(r.lastFrame()), /Pareto/);
   await press(r.stdin, 'e');
-  assert.match(stripAnsi(r.lastFrame()), /as: j JSON · c CSV · m Markdown · h HTML \(esc cancels\)/);
+  assert.match(stripAnsi(r.lastFrame()), /as: j JSON · c CSV · m Markdown table · h HTML report \(esc cancels\)/);
   assert.match(stripAnsi(r.lastFrame()), /h HTML · esc cancel/);
   await press(r.stdin, 'h');
-  await waitFor(() => assert.match(stripAnsi(r.lastFrame()), /exported 2 run\(s\) as HTML to \/data\/exports\/x\.html/));
+  await waitFor(() => assert.match(stripAnsi(r.lastFrame()), /exported the 2 runs' report as HTML to \/data\/exports\/x\.html/));
   assert.deepEqual(calls, ['html']);
   r.unmount();
 });

@@ -39,7 +39,7 @@ test('the screen: a table with every row, deltas against run 1, best marks, lege
   const cells = e2eLine.split('│').map((c) => c.trim()).filter(Boolean);
   const e2e = m.rows.find((x) => x.key === 'e2e_p50')!;
   assert.deepEqual(cells, ['E2E p50 (ms)', cellText(e2e, 0), cellText(e2e, 1), cellText(e2e, 2)]);
-  assert.match(f, /\* best in row \(lower is better for times, higher for rates\) · \(±%\) change against run 1/);
+  assert.match(f, /\* best in row beyond noise \(lower is better for times, higher for rates\) · \(±%\) change against run 1\s+· ≈ within noise/);
   assert.match(f, /1 20261125-142233-base-0002 · completed/);
   assert.match(f, /note: random weights: speed only/);
   assert.match(f, /e export · \? help · q back/);
@@ -88,11 +88,33 @@ test('export asks for a format, calls the controller and shows the path; q goes 
   );
   await tick();
   await press(r.stdin, 'e');
-  assert.match(stripAnsi(r.lastFrame()), /Export these 2 run\(s\) as: j JSON · c CSV · m Markdown/);
+  assert.match(stripAnsi(r.lastFrame()), /Export this comparison as: j JSON · c CSV · m Markdown table/);
   await press(r.stdin, 'c');
-  await waitFor(() => assert.match(stripAnsi(r.lastFrame()), /exported 2 run\(s\) as CSV to \/data\/exports\/x\.csv/));
+  await waitFor(() => assert.match(stripAnsi(r.lastFrame()), /exported the comparison as CSV to \/data\/exports\/x\.csv/));
   assert.deepEqual(calls, ['csv']);
   await press(r.stdin, 'q');
   assert.equal(back, 1);
   r.unmount();
+});
+
+test('box plots of E2E and TTFT under the table when the terminal is tall enough; none at 80x24', async () => {
+  const m = compareRuns([base, fast, slow]);
+  const tall = render(<CompareScreen model={m} title="3 run(s)" width={80} height={60} onExport={async () => '/x'} onBack={() => {}} onHelp={() => {}} />);
+  await tick();
+  const f = stripAnsi(tall.lastFrame());
+  assert.match(f, /^E2E \(ms\)$/m);
+  assert.match(f, /^TTFT \(ms\)$/m);
+  // One line per run, numbered as the table's columns, on one axis: the slow run's median right of the fast one's.
+  const line = (n: number) => f.split('\n').find((l) => l.startsWith(`${n} `) && l.includes('┃'))!;
+  assert.ok(line(3).indexOf('┃') > line(2).indexOf('┃'), f);
+  assert.match(f, /├─┤ p5\.\.p95 {2}▒ p25\.\.p75 {2}█ median 95% interval {2}┃ median/);
+  for (const l of f.split('\n')) assert.ok(l.length <= 80, `${l.length}: ${l}`);
+  assert.ok(f.split('\n').length <= 60);
+  tall.unmount();
+  const small = render(<CompareScreen model={m} title="3 run(s)" width={80} height={24} onExport={async () => '/x'} onBack={() => {}} onHelp={() => {}} />);
+  await tick();
+  const s = stripAnsi(small.lastFrame());
+  assert.doesNotMatch(s, /┃/);
+  assert.ok(s.split('\n').length <= 24, `${s.split('\n').length} lines`);
+  small.unmount();
 });

@@ -1,11 +1,14 @@
 // Saved runs side by side (@alcalzone/ink-table, behind this one module): one column per run, the first the
-// baseline, the change against it after every other value, `*` on the best value of each row; the runs' ids,
-// status and the reasons they may not compare like for like underneath. ←/→ scroll when the runs do not fit.
+// baseline, the change against it after every other value (≈ when within noise), `*` on the best value of each
+// row beyond noise; the box plots of E2E and TTFT when the height allows; the runs' ids, status and the reasons
+// they may not compare like for like underneath. ←/→ scroll when the runs do not fit. `e` writes the comparison
+// (Markdown, CSV, JSON) or the runs' HTML report, through the app port.
 import { useState } from 'react';
 import { Box, Text } from 'ink';
 import { Table } from '@alcalzone/ink-table';
 import type { ExportFormat } from '../app-port.js';
 import { BEST_MARK, compareFit, compareTable } from '../compare-view.js';
+import { BOXPLOT_WIDTH_MAX, compareBoxPlotLines, WITHIN_NOISE_MARK } from '../../report/compare.js';
 import { useTerminalSize } from '../terminal-size.js';
 import { localTime } from '../../report/phrases.js';
 import { truncate } from '../cells.js';
@@ -73,6 +76,9 @@ export function CompareScreen({ model, title, onExport, onBack, onHelp, isActive
   const scatterLines = isSweepModel(model) ? renderFrontierScatter(scatterPointsOfModel(model), { width: Math.min(cols, SCATTER_WIDTH_MAX), height: 7 }) : [];
   const spare = budget - (1 + model.columns.length) - (notes ? 1 + notes : 0) - model.rows.length;
   const scatter = roomy && spare >= scatterLines.length + 1 ? scatterLines : [];
+  // The E2E and TTFT box plots (one numbered line per run, the median's interval marked) when they fit too.
+  const plotLines = compareBoxPlotLines(model, Math.min(cols, BOXPLOT_WIDTH_MAX));
+  const plots = roomy && spare - (scatter.length ? scatter.length + 1 : 0) >= plotLines.length + 1 ? plotLines : [];
   const shownRowOffset = Math.min(rowOffset, maxRowOffset);
 
   useKeys(
@@ -86,7 +92,8 @@ export function CompareScreen({ model, title, onExport, onBack, onHelp, isActive
         onExport(f).then(
           (path) => {
             setExporting(null);
-            setMessage({ text: `exported ${model.columns.length} run(s) as ${f.toUpperCase()} to ${path}`, color: 'green' });
+            const what = f === 'html' ? `the ${model.columns.length} runs' report` : 'the comparison';
+            setMessage({ text: `exported ${what} as ${f.toUpperCase()} to ${path}`, color: 'green' });
           },
           (err: unknown) => {
             setExporting(null);
@@ -128,6 +135,15 @@ export function CompareScreen({ model, title, onExport, onBack, onHelp, isActive
           ))}
         </Box>
       ) : null}
+      {plots.length ? (
+        <Box flexDirection="column" marginTop={1}>
+          {plots.map((line, i) => (
+            <Text key={i} dimColor={i === plots.length - 1}>
+              {line}
+            </Text>
+          ))}
+        </Box>
+      ) : null}
       <Box flexDirection="column" marginTop={roomy ? 1 : 0}>
         {(roomy ? model.columns.map((_, i) => i) : view.shown).map((i) => {
           const c = model.columns[i];
@@ -147,7 +163,7 @@ export function CompareScreen({ model, title, onExport, onBack, onHelp, isActive
           ))}
         </Box>
       ) : null}
-      {exporting === 'ask' ? <Text color="yellow">{truncate(`Export these ${model.columns.length} run(s) as: j JSON · c CSV · m Markdown · h HTML (esc cancels)`, cols)}</Text> : null}
+      {exporting === 'ask' ? <Text color="yellow">{truncate(`Export this comparison as: j JSON · c CSV · m Markdown table · h HTML report (esc cancels)`, cols)}</Text> : null}
       {exporting === 'busy' ? <Text color="yellow">exporting…</Text> : null}
       {message ? <Text color={message.color}>{truncate(message.text, cols)}</Text> : null}
       <KeyHints hints={hints} columns={cols} />
@@ -159,7 +175,7 @@ export function CompareScreen({ model, title, onExport, onBack, onHelp, isActive
 function footerText(model: CompareModel, visible: number, scrollsRuns: boolean, rows: string | null, shown?: readonly number[]): string {
   const runs = scrollsRuns ? `runs 1 and ${rangeText((shown ?? Array.from({ length: visible }, (_, i) => i)).slice(1).map((i) => i + 1))} of ${model.columns.length}` : null;
   const where = [runs, rows].filter((x): x is string => x !== null);
-  return `${BEST_MARK} best in row (lower is better for times, higher for rates) · (±%) change against run 1${where.length ? ` · showing ${where.join(', ')}` : ''}`;
+  return `${BEST_MARK} best in row beyond noise (lower is better for times, higher for rates) · (±%) change against run 1 · ${WITHIN_NOISE_MARK} within noise${where.length ? ` · showing ${where.join(', ')}` : ''}`;
 }
 
 /** "2-4" for consecutive numbers, else "2, 5". */
