@@ -4,6 +4,8 @@
 import { DEFAULT_CONCURRENCY, DEFAULT_REQUESTS, type Preset } from '../config/preset-schema.js';
 import type { EngineEvent } from '../engine/events.js';
 import type { CompareModel } from '../report/compare.js';
+import type { RunFile } from '../engine/types.js';
+import type { RunIntervals } from '../report/intervals.js';
 import type { RunHeadline, RunListBad, RunListOk } from '../report/describe.js';
 import { loadText, panScanText } from '../report/phrases.js';
 
@@ -97,6 +99,8 @@ export interface Controller {
   compareGroup(groupId: string): Promise<CompareModel>;
   /** Writes the export and returns its path. */
   exportRuns(ids: readonly string[], format: ExportFormat): Promise<string>;
+  /** A finished run's 95% intervals and steady-state check, computed off the UI thread (the dashboard's final screen). */
+  runIntervals?(run: RunFile): Promise<RunIntervals>;
   /** Writes the comparison table itself (Markdown, CSV or JSON, as `compare --format` does) and returns its path. */
   exportComparison(model: CompareModel, format: ComparisonFormat): Promise<string>;
   /** Deletes the runs; returns the files removed. */

@@ -110,7 +110,9 @@ export function useRunLauncher(controller: Controller, onRunStarted?: (run: { re
     setEnded(false);
     stops.current = 0;
     store.dispatch({ type: 'ui:preparing', message: 'preparing the run…', requested: { preset: req.preset, backend: req.backend, model: req.model } });
-    const done = pumpEvents(handle.events, store).then(() => setEnded(true));
+    // The final screen's intervals come from the controller (off this thread), once the run is saved.
+    const intervalsOf = controller.runIntervals?.bind(controller);
+    const done = pumpEvents(handle.events, store, intervalsOf ? { intervalsOf } : {}).then(() => setEnded(true));
     setActive({ store, handle, done });
     onRunStarted?.({ handle, done });
     return null;

@@ -12,6 +12,7 @@ import type { RunGroup } from '../../engine/types.js';
 import type { RunSpec } from '../../config/run-spec.js';
 import { newGroupId } from '../../util/ids.js';
 import { repeatCount, repeatOf, REPEAT_OPTION } from '../repeat.js';
+import { intervalsOffThread } from '../../app/intervals-client.js';
 import type { EngineEvent } from '../../engine/events.js';
 import { createBackend, prepareWorkload } from '../../engine/prepare.js';
 import { runBenchmark } from '../../engine/run-benchmark.js';
@@ -83,7 +84,7 @@ export async function run(argv: readonly string[]): Promise<number> {
       // q, Esc and Ctrl-C arrive as keys (the terminal is in raw mode): the first stops, a second stops at once.
       await presentWithDashboard(tap(events, (e) => {
         if (e.type === 'run-finished') status = e.file ? e.status : 'failed';
-      }), () => stopper.stop('SIGINT'));
+      }), () => stopper.stop('SIGINT'), { intervalsOf: (run) => intervalsOffThread(run) });
     } else {
       for await (const e of events) {
         presenter.onEvent(e);
