@@ -11,7 +11,7 @@ import { writeHtmlReport } from '../html-out.js';
 import { describeFsError, resolveRunOrGroup } from '../../store/run-store.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { resolve } from 'node:path';
-import { fromStore, goodputFlag, writeStdout } from './runs.js';
+import { formatFromOut, fromStore, goodputFlag, writeStdout } from './runs.js';
 import { tableWidth, WIDE_OPTION } from '../output-width.js';
 
 export const command: CommandDef = {
@@ -20,7 +20,7 @@ export const command: CommandDef = {
   usage: 'ID ID... [--goodput SLOS] [--format text|md|csv|json|html] [--out FILE] [--wide]  |  compare GROUP_ID [...]',
   options: {
     format: { type: 'string', short: 'f', placeholder: 'text|md|csv|json|html', description: 'text (default), md (a Markdown table), csv (one row per metric, one column per run), json (as --json), or html: a self-contained page with charts' },
-    out: { type: 'string', short: 'o', placeholder: 'FILE', description: 'write there instead of stdout (html: instead of exports/ under the data directory; the path is printed)' },
+    out: { type: 'string', short: 'o', placeholder: 'FILE', description: 'write there instead of stdout (html: instead of exports/ under the data directory; the path is printed); without --format, its extension (.md, .csv, .json, .html) picks the format' },
     goodput: { type: 'string', placeholder: 'SLOS', description: 'add goodput rows: requests within every SLO per second, e.g. ttft:500,tpot:50,e2e:3000 (ms)' },
     json: { type: 'boolean', description: 'print the comparison as JSON (shape below)' },
     wide: WIDE_OPTION,
@@ -32,15 +32,16 @@ export const command: CommandDef = {
     'Rows: E2E p50/p95/p99, TTFT p50/p95, TPOT p50, ITL p50, preprocess p50, vision p50 (lower is better),',
     'throughput, output tokens/s, tokens/s per request (higher is better), completed, failed, crops (no best).',
     'Noise: every time and rate has a 95% interval from its run\'s own requests (a seeded bootstrap, 1000 resamples).',
-    'A change against the baseline counts only when the 95% interval of the difference excludes 0 (for repeat groups, and',
-    'only then, when it also exceeds the spread of the repeats: their ranges do not overlap); else the table prints ≈',
-    '(within noise) instead of the change. `*` marks the best value of a row only when it beats every other value there',
-    'beyond noise. A run whose latency drifts (E2E median of its first and last thirds apart) gets a note.',
+    'A change against the baseline counts only when the 95% interval of the difference excludes 0 (and, for repeat groups,',
+    'when it also exceeds the spread of the repeats: their ranges do not overlap); else the table prints ≈ (within noise)',
+    'instead of the change. `*` marks the best value of a row only when it beats every other value there beyond noise.',
+    'A run whose latency drifts (E2E median of its first and last thirds apart) is named in a note.',
     'On a terminal, box plots of E2E and TTFT (p5..p95, p25..p75, the median and its interval) follow the text table.',
     'With --goodput: goodput (measured requests that completed within every SLO / measured time, as vLLM and',
     'DistServe define it) and the share of finished requests within the SLOs, from the saved per-request records.',
     'HTML (--format html): the table with deltas and overlaid E2E and TTFT CDFs, one colour per run; for a sweep also',
-    'p95 E2E latency against throughput with the Pareto frontier drawn and listed with its knob values.',
+    'p95 E2E latency against throughput with the Pareto frontier drawn and listed with its knob values (single runs only:',
+    'a repeat group is compared as text, md, csv or json).',
     'CSV: a header "metric,label,unit,<one column per run id>", then one row per metric (values only; JSON has the rest).',
     '',
     'JSON output (--json, --format json), stable:',
@@ -74,10 +75,11 @@ export async function run(argv: readonly string[]): Promise<number> {
     return EXIT_OK;
   }
   const slo = goodputFlag(values);
-  const format = oneOf(values, 'format', FORMATS) ?? (flag(values, 'json') ? 'json' : 'text');
-  if (flag(values, 'json') && format !== 'json') throw new UsageError(`--json and --format ${format} disagree; give one of them.`);
   const out = str(values, 'out');
-  if (out !== undefined && format === 'text') throw new UsageError('--out is for --format md, csv, json or html (the text table goes to stdout).');
+  // Without --format, --out's extension says it (cmp.md, cmp.csv, cmp.json, cmp.html), as for `runs export`.
+  const format = oneOf(values, 'format', FORMATS) ?? (flag(values, 'json') ? 'json' : (formatFromOut(out) ?? 'text'));
+  if (flag(values, 'json') && format !== 'json') throw new UsageError(`--json and --format ${format} disagree; give one of them.`);
+  if (out !== undefined && format === 'text') throw new UsageError('--out is for --format md, csv, json or html (or a file ending in .md, .csv, .json or .html); the text table goes to stdout.');
   if (positionals.length === 0) throw new UsageError('compare needs two or more run ids, or one sweep group id. `gemma-bench runs list` shows them.');
   const named = [];
   for (const p of positionals) named.push(await fromStore(() => resolveRunOrGroup(p)));

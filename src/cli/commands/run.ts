@@ -35,7 +35,9 @@ export const command: CommandDef = {
     'With --repeat N the same specification runs N times on the same replicas, one saved run per repeat, grouped under\n' +
     'a repeat group id (printed); each repeat requests the images in its own shuffled order, and progress is printed as\n' +
     'lines (no dashboard). `runs show GROUP` gives min / median / max over the repeats; `compare GROUP_A GROUP_B` compares\n' +
-    'two groups as two columns, counting a difference only when it also exceeds the spread of the repeats.',
+    'two groups as two columns, counting a difference only when it also exceeds the spread of the repeats (their ranges\n' +
+    'do not overlap). More repeats make that surer: by chance alone the ranges of 2 + 2 repeats separate a third of the\n' +
+    'time, of 3 + 3 one time in ten, of 4 + 4 one in thirty.',
   options: { ...RUN_OPTIONS, repeat: REPEAT_OPTION },
   examples: [
     'gemma-bench run',

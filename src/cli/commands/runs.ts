@@ -301,7 +301,8 @@ async function show(argv: readonly string[]): Promise<number> {
   return EXIT_OK;
 }
 
-function formatFromOut(out: string | undefined): ExportFormat | undefined {
+/** The format an --out file's extension names (.csv, .md/.markdown, .json, .html/.htm), if any. */
+export function formatFromOut(out: string | undefined): ExportFormat | undefined {
   if (!out) return undefined;
   const ext = extname(out).toLowerCase();
   return ext === '.csv' ? 'csv' : ext === '.md' || ext === '.markdown' ? 'md' : ext === '.json' ? 'json' : ext === '.html' || ext === '.htm' ? 'html' : undefined;

@@ -188,7 +188,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   if (runs.length > 0) await writeFileAtomic(csvPath, runsToCsv(runs));
   if (json) process.stdout.write(`${JSON.stringify({ type: 'sweep-finished', groupId, runs: runs.map((x) => x.id), csv: runs.length ? csvPath : null })}\n`);
   else {
-    process.stdout.write(`\nsweep ${groupId}: ${runs.length} of ${specs.length} run(s) saved${repeats > 1 ? ` (${points.length} point(s) × ${repeats} repeats)` : ''}\n`);
+    process.stdout.write(`\nsweep ${groupId}: ${runs.length} of ${specs.length} ${repeats > 1 ? `run(s) saved (${points.length} point(s) × ${repeats} repeats)` : 'point(s) saved'}\n`);
     process.stdout.write(`${sweepTable(plan.keys, runs, tableWidth(flag(values, 'wide')))}\n`);
     if (runs.length) process.stdout.write(`\n${renderFrontierScatter(scatterPointsOfRuns(runs), { width: Math.min(process.stdout.columns || 80, 100) }).join('\n')}\n\n`);
     if (runs.length) process.stdout.write(`CSV written to ${csvPath}\ncompare them: gemma-bench compare ${groupId} (--format html: the report with charts)\n`);
