@@ -191,7 +191,10 @@ export async function run(argv: readonly string[]): Promise<number> {
     process.stdout.write(`\nsweep ${groupId}: ${runs.length} of ${specs.length} ${repeats > 1 ? `run(s) saved (${points.length} point(s) × ${repeats} repeats)` : 'point(s) saved'}\n`);
     process.stdout.write(`${sweepTable(plan.keys, runs, tableWidth(flag(values, 'wide')))}\n`);
     if (runs.length) process.stdout.write(`\n${renderFrontierScatter(scatterPointsOfRuns(runs), { width: Math.min(process.stdout.columns || 80, 100) }).join('\n')}\n\n`);
-    if (runs.length) process.stdout.write(`CSV written to ${csvPath}\ncompare them: gemma-bench compare ${groupId} (--format html: the report with charts)\n`);
+    if (runs.length) {
+      const how = repeats > 1 ? 'one column per point, its repeats together' : '--format html: the report with charts';
+      process.stdout.write(`CSV written to ${csvPath}\ncompare them: gemma-bench compare ${groupId} (${how})\n`);
+    }
   }
   if (stopper.exitCode) return stopper.exitCode;
   return anyFailed || runs.length < specs.length ? EXIT_FAILED : EXIT_OK;
