@@ -416,7 +416,8 @@ export function compareBoxPlotLines(model: CompareModel, width: number): string[
     const present = d.rows.filter((r): r is BoxPlotRow => r !== null);
     if (present.length === 0) continue;
     try {
-      out.push(`${d.label} (ms)`, ...renderBoxPlot(present, { width }));
+      // The axis carries the units (ms or s, as the values need).
+      out.push(`${d.label} latency by run`, ...renderBoxPlot(present, { width }));
     } catch {
       return [];
     }

@@ -145,10 +145,10 @@ test('Markdown: a real table (header and separator rows), values with intervals,
 test('box plots: one numbered line per run for E2E and TTFT on a shared axis, within 80 columns', () => {
   const m = compareRuns([synthetic('a-1', 1300, 1), synthetic('b-2', 1000, 2)]);
   const lines = compareBoxPlotLines(m, 80);
-  assert.equal(lines[0], 'E2E (ms)');
+  assert.equal(lines[0], 'E2E latency by run');
   assert.match(lines[1], /^1 .*┃/);
   assert.match(lines[2], /^2 .*┃/);
-  assert.ok(lines.includes('TTFT (ms)'));
+  assert.ok(lines.includes('TTFT latency by run'));
   for (const l of lines) assert.ok([...l].length <= 80, l);
   // The slower run's median sits right of the faster one's on the shared axis.
   assert.ok(lines[1].indexOf('┃') > lines[2].indexOf('┃'));

@@ -102,8 +102,8 @@ test('box plots of E2E and TTFT under the table when the terminal is tall enough
   const tall = render(<CompareScreen model={m} title="3 run(s)" width={80} height={60} onExport={async () => '/x'} onBack={() => {}} onHelp={() => {}} />);
   await tick();
   const f = stripAnsi(tall.lastFrame());
-  assert.match(f, /^E2E \(ms\)$/m);
-  assert.match(f, /^TTFT \(ms\)$/m);
+  assert.match(f, /^E2E latency by run$/m);
+  assert.match(f, /^TTFT latency by run$/m);
   // One line per run, numbered as the table's columns, on one axis: the slow run's median right of the fast one's.
   const line = (n: number) => f.split('\n').find((l) => l.startsWith(`${n} `) && l.includes('┃'))!;
   assert.ok(line(3).indexOf('┃') > line(2).indexOf('┃'), f);
