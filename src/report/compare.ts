@@ -470,7 +470,7 @@ const withChange = (v: string, cell: CompareCell, i: number): string => {
  * underneath, and the runs that still do not fit left out (said in a note; the baseline and the first runs stay).
  * With `boxPlots` (a terminal), the E2E and TTFT box plots follow the table, one numbered line per run.
  */
-export function renderCompareText(model: CompareModel, o: { readonly width?: number; readonly boxPlots?: boolean } = {}): string {
+export function renderCompareText(model: CompareModel, o: { readonly width?: number; readonly boxPlots?: boolean; readonly color?: boolean } = {}): string {
   const width = o.width ?? Number.POSITIVE_INFINITY;
   const header = ['', ...model.columns.map((c, i) => (i === 0 ? `${c.label} (baseline)` : c.label))];
   const ids = ['', ...model.columns.map((c) => c.id)];
@@ -478,8 +478,8 @@ export function renderCompareText(model: CompareModel, o: { readonly width?: num
   const full = padTable([header, ids, ...body]);
   const lines: string[] = [];
   const fits = Math.max(...full.split('\n').map((l) => l.length)) <= width;
-  if (fits) lines.push(full);
-  else lines.push(...compactCompare(model, width));
+  const table = fits ? full.split('\n') : compactCompare(model, width);
+  lines.push(...(o.color ? colourChanges(model, table) : table));
   if (o.boxPlots) {
     // The plots name runs by number: the compact layout lists the numbers; the full one gets the list here.
     const plots = compareBoxPlotLines(model, Math.min(Number.isFinite(width) ? width : BOXPLOT_WIDTH_MAX, BOXPLOT_WIDTH_MAX));
@@ -492,6 +492,27 @@ export function renderCompareText(model: CompareModel, o: { readonly width?: num
   lines.push('', wrapText(compareLegend(model.baselineId), width, '  '));
   for (const w of model.warnings) lines.push(wrapText(`note: ${w}`, width, '  '));
   return lines.join('\n') + '\n';
+}
+
+const GREEN = '\u001b[32m';
+const RED = '\u001b[31m';
+const DIM = '\u001b[2m';
+const RESET = '\u001b[0m';
+
+/**
+ * On a terminal: the changes beyond noise in green (better) or red (worse) and ≈ dimmed, in the rows that judge
+ * noise (times and rates; counts and the roofline's shares stay plain). Applied to laid-out lines, so the escape
+ * codes never count toward a column's width.
+ */
+function colourChanges(model: CompareModel, lines: readonly string[]): string[] {
+  const judged = model.rows.filter((r) => r.direction !== 'none' && r.cells.some((c) => c.significant !== null));
+  return lines.map((line) => {
+    const row = judged.find((r) => line.startsWith(`${r.label} `) || line.startsWith(`${r.label} (`));
+    if (!row) return line;
+    return line
+      .replace(/\(([+-])[\d.]+%\)/g, (m, sign: string) => `${(sign === '-') === (row.direction === 'lower') ? GREEN : RED}${m}${RESET}`)
+      .replace(/≈/g, `${DIM}≈${RESET}`);
+  });
 }
 
 /** Box plots are drawn at most this wide, however wide the terminal (beyond it the plot only gets sparser). */

@@ -156,3 +156,15 @@ test('box plots: one numbered line per run for E2E and TTFT on a shared axis, wi
   assert.ok(text.includes(lines[1]));
   assert.ok(!renderCompareText(m, { width: 80 }).includes('┃'), 'no plots unless asked (a pipe)');
 });
+
+test('colour on a terminal: changes beyond noise green when better, red when worse; ≈ dimmed; counts plain', () => {
+  const m = compareRuns([synthetic('base-1', 600, 1), synthetic('same-2', 600, 2), synthetic('slow-3', 800, 3), synthetic('fast-4', 450, 4)]);
+  const text = renderCompareText(m, { color: true });
+  const e2e = text.split('\n').find((l) => l.startsWith('E2E p50'))!;
+  assert.match(e2e, /\u001b\[2m≈\u001b\[0m/);
+  assert.match(e2e, /\u001b\[31m\(\+\d+\.\d%\)\u001b\[0m/, 'slower: red');
+  assert.match(e2e, /\u001b\[32m\(-\d+\.\d%\)\u001b\[0m/, 'faster: green');
+  assert.doesNotMatch(text.split('\n').find((l) => l.startsWith('Completed'))!, /\u001b/);
+  // Without colour, and once the codes are stripped, the same text.
+  assert.equal(text.replace(/\u001b\[\d+m/g, ''), renderCompareText(m));
+});

@@ -97,8 +97,9 @@ export async function run(argv: readonly string[]): Promise<number> {
     return EXIT_OK;
   }
   if (format === 'text') {
-    // Box plots only for a person at a terminal: a pipe gets the table alone, as before.
-    await writeStdout(renderCompareText(model, { width: tableWidth(flag(values, 'wide')), boxPlots: process.stdout.isTTY === true }));
+    // Box plots and colour only for a person at a terminal (no colour with NO_COLOR set): a pipe gets the table alone.
+    const tty = process.stdout.isTTY === true;
+    await writeStdout(renderCompareText(model, { width: tableWidth(flag(values, 'wide')), boxPlots: tty, color: tty && !process.env.NO_COLOR }));
     return EXIT_OK;
   }
   const text = format === 'json' ? compareJson(model) : format === 'md' ? compareToMarkdown(model) : compareToCsv(model);
