@@ -3,7 +3,7 @@
 // row beyond noise; the box plots of E2E and TTFT when the height allows; the runs' ids, status and the reasons
 // they may not compare like for like underneath. ←/→ scroll when the runs do not fit. `e` writes the comparison
 // (Markdown, CSV, JSON) or the runs' HTML report, through the app port.
-import { useState } from 'react';
+import { createContext, useContext, useState } from 'react';
 import { Box, Text } from 'ink';
 import { Table } from '@alcalzone/ink-table';
 import type { ExportFormat } from '../app-port.js';
@@ -17,13 +17,28 @@ import { isSweepModel, renderFrontierScatter, scatterPointsOfModel } from '../..
 import { KeyHints } from './KeyHints.js';
 import { useKeys } from '../use-keys.js';
 
-/** ink-table draws a rule between every row; this keeps only the one under the heading (half the height). */
+/** The table row a cell is drawn in (ink-table tells a cell only its column). */
+const RowIndex = createContext(-1);
+/** Per shown row and column: the colour of a change beyond noise (green better, red worse), or none. */
+const Tones = createContext<readonly (readonly ('green' | 'red' | undefined)[])[]>([]);
+
+/**
+ * ink-table draws a rule between every row; this keeps only the one under the heading (half the height), and tells
+ * each data row's cells which row they are in (its key ends with the row's index), so they can be coloured.
+ */
 class CompactTable extends Table<Record<string, string>> {
   constructor(props: ConstructorParameters<typeof Table<Record<string, string>>>[0]) {
     super(props);
     const rule = this.separator;
     this.separator = (p) => (p.key.endsWith('-0') ? rule(p) : <></>);
+    const data = this.data;
+    this.data = (p) => <RowIndex.Provider value={Number(p.key.slice(p.key.lastIndexOf('-') + 1))}>{data(p)}</RowIndex.Provider>;
   }
+}
+
+function ToneCell({ column, children }: { readonly column: number; readonly children?: React.ReactNode }) {
+  const tone = useContext(Tones)[useContext(RowIndex)]?.[column];
+  return <Text {...(tone ? { color: tone } : {})}>{children}</Text>;
 }
 
 type Props = {
@@ -114,6 +129,15 @@ export function CompareScreen({ model, title, onExport, onBack, onHelp, isActive
   );
 
   const view = compareTable(model, fit.visible, shownOffset, { labelChars: fit.labelChars, headingChars: fit.headingChars, rows: tableRows, rowOffset: shownRowOffset });
+  // A change beyond noise in green when better, red when worse (column 0 holds the row labels).
+  const tones = view.rows.map((ri) => {
+    const row = model.rows[ri];
+    return [undefined, ...view.shown.map((ci) => {
+      const c = row.cells[ci];
+      if (c.significant !== true || c.delta === null || row.direction === 'none') return undefined;
+      return (c.delta < 0) === (row.direction === 'lower') ? ('green' as const) : ('red' as const);
+    })];
+  });
   const columns = view.columns.map((c, i) => ({ key: c, align: i === 0 ? ('left' as const) : ('right' as const) }));
   const hints: (readonly [string, string])[] = exporting
     ? [['j', 'JSON'], ['c', 'CSV'], ['m', 'Markdown'], ['h', 'HTML'], ['esc', 'cancel']]
@@ -124,7 +148,9 @@ export function CompareScreen({ model, title, onExport, onBack, onHelp, isActive
       <Text>
         <Text bold color="cyan">gemma-bench</Text> <Text dimColor>· compare {truncate(title, cols - 24)}</Text>
       </Text>
-      <CompactTable data={view.data as Record<string, string>[]} columns={columns} />
+      <Tones.Provider value={tones}>
+        <CompactTable data={view.data as Record<string, string>[]} columns={columns} cell={ToneCell} />
+      </Tones.Provider>
       <Text dimColor>
         {truncate(footer, 2 * cols - 1)}
       </Text>
