@@ -1,7 +1,8 @@
 // The comparison table as files (issue 12, "export what you compare"): Markdown (a real table: header row and
 // separator row, then the notes) and CSV (one row per metric, one column per run). JSON is the model itself
 // (compareJson). Pure: the model in, text out; the CLI and the app write it.
-import { changeText, compareLegend, formatCompareValue, type CompareModel, type RowUnit } from './compare.js';
+import { type CompareModel, type RowUnit } from './compare.js';
+import { changeText, compareLegend, formatCompareValue } from './compare-text.js';
 import { csvField } from './export.js';
 import { rangeText } from './format.js';
 

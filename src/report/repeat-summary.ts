@@ -1,7 +1,8 @@
 // A repeat group (`run --repeat N`) in text, as `runs show GROUP` prints it: its runs, then min / median / max of
 // each headline number across the repeats (the spread compare weighs), and the repeats' notes. Pure.
 import type { RunFile } from '../engine/types.js';
-import { COMPARE_ROWS, formatCompareValue } from './compare.js';
+import { COMPARE_ROWS } from './compare.js';
+import { formatCompareValue } from './compare-text.js';
 import { padTable } from './format.js';
 import { notesWithSteady, runIntervals } from './intervals.js';
 import { localTime } from './phrases.js';

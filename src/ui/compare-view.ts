@@ -1,7 +1,8 @@
 // Turns a CompareModel (src/report/compare.ts) into the cells the compare screen's table draws: the unit in each
 // row label, values without units, the change against the baseline after each non-baseline value (or ≈ within
 // noise), and `*` on the best value of each row. Also picks which run columns fit the width. Pure.
-import { changeText, idSuffix, type CompareModel, type CompareRow, type RowUnit } from '../report/compare.js';
+import { idSuffix, type CompareModel, type CompareRow, type RowUnit } from '../report/compare.js';
+import { changeText } from '../report/compare-text.js';
 import { fmtCount, NONE, sig3 } from '../report/format.js';
 import { msCell, rateCell, truncate } from './cells.js';
 

@@ -5,7 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RequestRecord, RunFile, RunGroup } from '../../src/engine/types.js';
-import { columnSets, compareBoxPlotLines, compareRuns, compareSets, renderCompareText, WITHIN_NOISE_MARK, type CompareModel } from '../../src/report/compare.js';
+import { columnSets, compareRuns, compareSets, type CompareModel } from '../../src/report/compare.js';
+import { compareBoxPlotLines, renderCompareText, WITHIN_NOISE_MARK } from '../../src/report/compare-text.js';
 import { compareToCsv, compareToMarkdown } from '../../src/report/compare-export.js';
 import { summarizeRecords } from '../../src/engine/accumulator.js';
 import { fakeRun } from '../helpers/fake-run.js';

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunFile } from '../../src/engine/types.js';
-import { compareRuns, renderCompareText, type CompareModel } from '../../src/report/compare.js';
+import { compareRuns, type CompareModel } from '../../src/report/compare.js';
+import { renderCompareText } from '../../src/report/compare-text.js';
 import { fakeRun } from '../helpers/fake-run.js';
 
 const row = (m: CompareModel, key: string) => {

@@ -4,7 +4,8 @@
 import { flag, helpText, oneOf, parseCommand, str, UsageError, type CommandDef } from '../args.js';
 import { EXIT_OK } from '../command.js';
 import type { RunFile } from '../../engine/types.js';
-import { columnSets, compareSets, renderCompareText } from '../../report/compare.js';
+import { columnSets, compareSets } from '../../report/compare.js';
+import { renderCompareText } from '../../report/compare-text.js';
 import { compareJson, compareToCsv, compareToMarkdown } from '../../report/compare-export.js';
 import { compareReportHtml } from '../../report/html/index.js';
 import { writeHtmlReport } from '../html-out.js';

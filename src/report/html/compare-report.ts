@@ -3,7 +3,8 @@
 // knob values). One colour per run throughout (Okabe-Ito), the legend naming each run by its name and id suffix.
 // Pure.
 import type { RunFile } from '../../engine/types.js';
-import { changeText, formatCompareValue, type CompareModel } from '../compare.js';
+import { type CompareModel } from '../compare.js';
+import { changeText, formatCompareValue } from '../compare-text.js';
 import { modelLabel, pointLabel } from '../describe.js';
 import { fmtMs, fmtRate } from '../format.js';
 import { paretoFrontier } from '../frontier.js';

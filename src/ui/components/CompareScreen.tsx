@@ -8,7 +8,7 @@ import { Box, Text } from 'ink';
 import { Table } from '@alcalzone/ink-table';
 import type { ExportFormat } from '../app-port.js';
 import { BEST_MARK, compareFit, compareTable } from '../compare-view.js';
-import { BOXPLOT_WIDTH_MAX, compareBoxPlotLines, WITHIN_NOISE_MARK } from '../../report/compare.js';
+import { BOXPLOT_WIDTH_MAX, compareBoxPlotLines, WITHIN_NOISE_MARK } from '../../report/compare-text.js';
 import { useTerminalSize } from '../terminal-size.js';
 import { localTime } from '../../report/phrases.js';
 import { truncate } from '../cells.js';
