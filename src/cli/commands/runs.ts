@@ -182,7 +182,7 @@ export function renderRunList(entries: readonly RunListEntry[], dir: string, wid
       fmtMs(e.headline.e2eP95Ms),
       fmtMs(e.headline.ttftP50Ms),
       fmtRate(e.headline.outputTokensPerS, 'tok/s'),
-      e.group ? `${e.group.id} [${pointLabel(e.group.point)}]` : '',
+      e.group ? `${e.group.id} [${groupPlace(e.group)}]` : '',
     ]);
     const t = fitTable(RUN_LIST_COLUMNS, rows, width);
     lines.push(t.text);
@@ -196,6 +196,12 @@ export function renderRunList(entries: readonly RunListEntry[], dir: string, wid
     lines.push(`(${bad.length} unreadable file${bad.length === 1 ? '' : 's'}; \`gemma-bench runs rm ID\` deletes one)`);
   }
   return lines.join('\n') + '\n';
+}
+
+/** Where a run sits in its group: its grid point (and repeat), or which repeat. */
+function groupPlace(g: NonNullable<RunFile['group']>): string {
+  if (g.kind === 'repeat') return `repeat ${g.index + 1}/${g.total}`;
+  return `${pointLabel(g.point)}${g.repeat ? `, repeat ${g.repeat.index + 1}/${g.repeat.total}` : ''}`;
 }
 
 function goodputLine(run: RunFile, slo: GoodputSlo): string {
