@@ -7,7 +7,7 @@
 // difference excludes zero; for groups of repeats, also beyond the repeats' spread: src/report/stats/significance.ts).
 // Only significant differences count: a row's best value is marked only when it is significantly better than every
 // other value in the row, and the renderings print "≈" (within noise) instead of the change for the others. Pure.
-import type { RunFile } from '../engine/types.js';
+import type { LatencyMetric, RunFile } from '../engine/types.js';
 import { cropsMean, modelLabel, pointLabel } from './describe.js';
 import { describeSlo, goodput, meetsSlo, type GoodputSlo } from './goodput.js';
 import { runBootstrap, runSeed } from './intervals.js';
@@ -19,7 +19,7 @@ import { subStream } from './stats/random.js';
 import { combinedVerdict, compareEstimates, compareRepeats, repeatSpread, type RepeatSpread } from './stats/significance.js';
 import { steadyState } from './stats/steady.js';
 import { bootstrapRates } from './stats/throughput.js';
-import type { Estimate } from './stats/types.js';
+import { SUMMARY_PERCENTILE_OF, type Estimate } from './stats/types.js';
 
 /** lower: smaller is better; higher: bigger is better; none: no better or worse (counts, workload facts). */
 export type Direction = 'lower' | 'higher' | 'none';
@@ -104,22 +104,44 @@ interface RowDef {
   readonly get: (r: RunFile) => number | null;
   /** The value's bootstrap estimate (timing and rate rows): its interval and resamples. */
   readonly estimate?: (r: RunFile, b: RunBootstrap) => Estimate | null;
+  /** For a percentile row: the metric and percentile, to tell whether a run has enough values to judge it. */
+  readonly percentile?: { readonly metric: LatencyMetric; readonly p: number };
+}
+
+/**
+ * A percentile is judged only where every run has at least this many values beyond it (on its shorter side: above a
+ * p95, below a p5): a p50 needs 10 requests, a p95 100, a p99 500. With fewer, the run's percentile is its extreme
+ * value or close to it, and the resampled percentile can only fall short of it: the bootstrap sees no spread where the
+ * true spread is widest, and would call 2-request runs "different" on their p99 (the usual np >= 5 rule of thumb).
+ * Such cells read as within noise.
+ */
+export const PERCENTILE_TAIL_VALUES_MIN = 5;
+
+/** Enough values in `r` to judge the row's percentile (always true for rows that are not percentiles). */
+function enoughValues(def: Pick<RowDef, 'percentile'>, r: RunFile): boolean {
+  if (!def.percentile) return true;
+  const { metric, p } = def.percentile;
+  return (r.summary.metrics[metric].count * Math.min(p, 100 - p)) / 100 >= PERCENTILE_TAIL_VALUES_MIN;
 }
 
 const m = (r: RunFile) => r.summary.metrics;
-const lat = (metric: keyof RunBootstrap['latency'], stat: 'p50' | 'p95' | 'p99') => (_r: RunFile, b: RunBootstrap) => b.latency[metric]?.[stat] ?? null;
+/** A latency percentile row's estimate and what it needs to be judged. */
+const lat = (metric: LatencyMetric, stat: 'p50' | 'p95' | 'p99') => ({
+  estimate: (_r: RunFile, b: RunBootstrap) => b.latency[metric]?.[stat] ?? null,
+  percentile: { metric, p: SUMMARY_PERCENTILE_OF[stat] },
+});
 
 /** The headline rows, in display order. */
 export const COMPARE_ROWS: readonly RowDef[] = [
-  { key: 'e2e_p50', label: 'E2E p50', unit: 'ms', direction: 'lower', get: (r) => m(r).e2eMs.p50, estimate: lat('e2eMs', 'p50') },
-  { key: 'e2e_p95', label: 'E2E p95', unit: 'ms', direction: 'lower', get: (r) => m(r).e2eMs.p95, estimate: lat('e2eMs', 'p95') },
-  { key: 'e2e_p99', label: 'E2E p99', unit: 'ms', direction: 'lower', get: (r) => m(r).e2eMs.p99, estimate: lat('e2eMs', 'p99') },
-  { key: 'ttft_p50', label: 'TTFT p50', unit: 'ms', direction: 'lower', get: (r) => m(r).ttftMs.p50, estimate: lat('ttftMs', 'p50') },
-  { key: 'ttft_p95', label: 'TTFT p95', unit: 'ms', direction: 'lower', get: (r) => m(r).ttftMs.p95, estimate: lat('ttftMs', 'p95') },
-  { key: 'tpot_p50', label: 'TPOT p50', unit: 'ms', direction: 'lower', get: (r) => m(r).tpotMs.p50, estimate: lat('tpotMs', 'p50') },
-  { key: 'itl_p50', label: 'ITL p50', unit: 'ms', direction: 'lower', get: (r) => m(r).itlMs.p50, estimate: lat('itlMs', 'p50') },
-  { key: 'preprocess_p50', label: 'Preprocess p50', unit: 'ms', direction: 'lower', get: (r) => m(r).preprocessMs.p50, estimate: lat('preprocessMs', 'p50') },
-  { key: 'vision_p50', label: 'Vision p50', unit: 'ms', direction: 'lower', get: (r) => m(r).visionMs.p50, estimate: lat('visionMs', 'p50') },
+  { key: 'e2e_p50', label: 'E2E p50', unit: 'ms', direction: 'lower', get: (r) => m(r).e2eMs.p50, ...lat('e2eMs', 'p50') },
+  { key: 'e2e_p95', label: 'E2E p95', unit: 'ms', direction: 'lower', get: (r) => m(r).e2eMs.p95, ...lat('e2eMs', 'p95') },
+  { key: 'e2e_p99', label: 'E2E p99', unit: 'ms', direction: 'lower', get: (r) => m(r).e2eMs.p99, ...lat('e2eMs', 'p99') },
+  { key: 'ttft_p50', label: 'TTFT p50', unit: 'ms', direction: 'lower', get: (r) => m(r).ttftMs.p50, ...lat('ttftMs', 'p50') },
+  { key: 'ttft_p95', label: 'TTFT p95', unit: 'ms', direction: 'lower', get: (r) => m(r).ttftMs.p95, ...lat('ttftMs', 'p95') },
+  { key: 'tpot_p50', label: 'TPOT p50', unit: 'ms', direction: 'lower', get: (r) => m(r).tpotMs.p50, ...lat('tpotMs', 'p50') },
+  { key: 'itl_p50', label: 'ITL p50', unit: 'ms', direction: 'lower', get: (r) => m(r).itlMs.p50, ...lat('itlMs', 'p50') },
+  { key: 'preprocess_p50', label: 'Preprocess p50', unit: 'ms', direction: 'lower', get: (r) => m(r).preprocessMs.p50, ...lat('preprocessMs', 'p50') },
+  { key: 'vision_p50', label: 'Vision p50', unit: 'ms', direction: 'lower', get: (r) => m(r).visionMs.p50, ...lat('visionMs', 'p50') },
   { key: 'throughput_req_s', label: 'Throughput', unit: 'req/s', direction: 'higher', get: (r) => r.summary.throughputReqS, estimate: (_r, b) => b.throughputReqS },
   { key: 'output_tokens_per_s', label: 'Output tokens/s', unit: 'tok/s', direction: 'higher', get: (r) => r.summary.outputTokensPerS, estimate: (_r, b) => b.outputTokensPerS },
   { key: 'tokens_per_s_mean', label: 'Tokens/s per request', unit: 'tok/s', direction: 'higher', get: (r) => r.summary.tokensPerSMean, estimate: (_r, b) => b.tokensPerSMean },
@@ -328,6 +350,7 @@ export function compareSets(sets: readonly RunSet[], opts: { slo?: GoodputSlo } 
       const a = estimates?.[i];
       const b = estimates?.[j];
       if (!a || !b) return null;
+      if (![...sets[i], ...sets[j]].every((r) => enoughValues(def, r))) return false;
       const rep = compareRepeats(perRun[i] as number[], perRun[j] as number[]);
       return combinedVerdict(compareEstimates(a, b, level), rep);
     };
@@ -355,6 +378,10 @@ export function compareSets(sets: readonly RunSet[], opts: { slo?: GoodputSlo } 
   const heads = labels(sets);
   const columns = sets.map((s, i) => column(s, heads[i]));
   const warnings = warningsFor(runs);
+  const unjudged = shown.filter((d) => d.percentile && runs.some((r) => !enoughValues(d, r) && d.get(r) !== null));
+  if (sets.length > 1 && unjudged.length) {
+    warnings.push(`too few requests to judge ${unjudged.map((d) => d.label).join(', ')} (a p50 needs ${(PERCENTILE_TAIL_VALUES_MIN * 100) / 50}, a p95 ${(PERCENTILE_TAIL_VALUES_MIN * 100) / 5}, a p99 ${PERCENTILE_TAIL_VALUES_MIN * 100} in every run): they read ≈`);
+  }
   const multi = sets.filter((s) => s.length > 1);
   if (multi.length) {
     warnings.push(`columns of repeats (×N) show the median of their repeats; a difference counts only when the repeats' ranges do not overlap too`);

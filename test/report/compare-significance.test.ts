@@ -169,3 +169,15 @@ test('colour on a terminal: changes beyond noise green when better, red when wor
   // Without colour, and once the codes are stripped, the same text.
   assert.equal(text.replace(/\u001b\[\d+m/g, ''), renderCompareText(m));
 });
+
+test('too few requests for a percentile: no verdict beyond noise (≈), however far apart, and a note says so', () => {
+  // Eight requests six times faster: the mean is judged, the percentiles (a p50 needs 10 values) are not.
+  const m = compareRuns([synthetic('big-1', 600, 1), synthetic('tiny-2', 100, 2, { n: 8 })]);
+  assert.equal(row(m, 'e2e_p50').cells[1].significant, false);
+  assert.equal(row(m, 'e2e_p99').cells[1].significant, false);
+  assert.ok(!row(m, 'e2e_p50').cells.some((c) => c.best));
+  assert.equal(row(m, 'tokens_per_s_mean').cells[1].significant, true);
+  // ITL pools every gap between tokens: 56 of them, enough for its median.
+  assert.equal(row(m, 'itl_p50').cells[1].significant, true);
+  assert.ok(m.warnings.some((w) => /^too few requests to judge E2E p50, E2E p95, E2E p99, TTFT p50, TTFT p95, TPOT p50, Preprocess p50, Vision p50 /.test(w)), m.warnings.join('\n'));
+});

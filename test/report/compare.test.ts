@@ -89,7 +89,12 @@ test('rows cover the headline metrics; warnings flag unlike runs', () => {
   assert.ok(m.warnings.some((w) => /maxNewTokens/.test(w)));
   assert.ok(m.warnings.some((w) => /random weights: speed only/.test(w)));
   assert.ok(m.warnings.some((w) => /b-2 \(interrupted\)/.test(w)));
-  assert.deepEqual(compareRuns([a, fakeRun({ id: 'c-3', seed: 3 })]).warnings, ['random weights: speed only (outputs are not meaningful)']);
+  assert.deepEqual(compareRuns([a, fakeRun({ id: 'c-3', seed: 3 })]).warnings, [
+    'random weights: speed only (outputs are not meaningful)',
+    'too few requests to judge E2E p95, E2E p99, TTFT p95 (a p50 needs 10, a p95 100, a p99 500 in every run): they read ≈',
+  ]);
+  // With enough requests every row is judged, and nothing is said.
+  assert.deepEqual(compareRuns([fakeRun({ id: 'a-1', requests: 500 }), fakeRun({ id: 'c-3', seed: 3, requests: 500 })]).warnings, ['random weights: speed only (outputs are not meaningful)']);
   // The model is plain data: it survives JSON unchanged.
   assert.deepEqual(JSON.parse(JSON.stringify(m)), m);
 });

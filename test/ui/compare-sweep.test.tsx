@@ -16,7 +16,7 @@ test('a sweep: the scatter of p95 E2E against throughput under the table, fronti
   const model = compareRuns(runs);
   const frontier = paretoFrontier(runs.map((r) => ({ throughputReqS: r.summary.throughputReqS, latencyMs: r.summary.metrics.e2eMs.p95 })));
   for (const width of [80, 120]) {
-    const r = render(<CompareScreen model={model} title="sweep sweep-20261125-160000-ab12" width={width} onExport={async () => '/x'} onBack={() => {}} onHelp={() => {}} />);
+    const r = render(<CompareScreen model={model} title="sweep sweep-20261125-160000-ab12" width={width} height={60} onExport={async () => '/x'} onBack={() => {}} onHelp={() => {}} />);
     await tick();
     const f = stripAnsi(r.lastFrame());
     assert.match(f, /p95 E2E latency \(ms\) vs throughput \(req\/s\): ● Pareto frontier, ○ dominated/);

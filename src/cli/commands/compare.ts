@@ -36,6 +36,8 @@ export const command: CommandDef = {
     'A change against the baseline counts only when the 95% interval of the difference excludes 0 (and, for repeat groups,',
     'when it also exceeds the spread of the repeats: their ranges do not overlap); else the table prints ≈ (within noise)',
     'instead of the change. `*` marks the best value of a row only when it beats every other value there beyond noise.',
+    'A percentile is judged only where every run has 5 values beyond it (a p50 needs 10 requests, a p95 100, a p99 500);',
+    'with fewer it reads ≈ and a note says so.',
     'A run whose latency drifts (E2E median of its first and last thirds apart) is named in a note.',
     'On a terminal, box plots of E2E and TTFT (p5..p95, p25..p75, the median and its interval) follow the text table.',
     'With --goodput: goodput (measured requests that completed within every SLO / measured time, as vLLM and',
