@@ -8,10 +8,11 @@ import { dataDir, runsDir } from '../config/paths.js';
 import { BACKEND_DEFINITIONS } from '../engine/backends/registry.js';
 import { RANDOM_WEIGHTS_LABEL } from '../report/describe.js';
 import type { BackendOption, Controller, ImagesCheck, Prefs, RunHandle, RunRequest } from '../ui/app-port.js';
+import { intervalsOffThread } from './intervals-client.js';
 import { openPrefs } from './prefs.js';
 import { presetInfos, savePresetAs } from './presets.js';
 import { startRequestedRun } from './run-starter.js';
-import { compareIds, compareSweep, deleteRuns, exportRuns, runRows } from './saved-runs.js';
+import { compareIds, compareSweep, deleteRuns, exportComparison, exportRuns, runRows } from './saved-runs.js';
 
 export interface ControllerOptions {
   /** Environment for the data directory (GEMMA_BENCH_HOME) and the workers; default process.env. */
@@ -87,6 +88,8 @@ export function createController(o: ControllerOptions = {}): AppController {
     compareRuns: (ids) => compareIds(ids, dir),
     compareGroup: (groupId) => compareSweep(groupId, dir),
     exportRuns: (ids, format) => exportRuns(ids, format, dir, join(dataDir(env), 'exports')),
+    runIntervals: (run) => intervalsOffThread(run, { inWorker: useWorker }),
+    exportComparison: (model, format) => exportComparison(model, format, join(dataDir(env), 'exports')),
     deleteRuns: (ids) => deleteRuns(ids, dir),
     savePreset: (name, req) => savePresetAs(name, req, env),
 

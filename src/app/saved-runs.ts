@@ -1,12 +1,13 @@
 // The saved runs as the interactive app's screens use them: the list rows, comparisons (of chosen runs or of a
-// sweep), exports written under the data directory, and deletion.
+// group), exports written under the data directory (the runs' reports, or the comparison table), and deletion.
 import { join } from 'node:path';
 import type { RunFile } from '../engine/types.js';
-import { compareRuns, type CompareModel } from '../report/compare.js';
+import { columnSets, compareRuns, compareSets, type CompareModel } from '../report/compare.js';
+import { compareJson, compareToCsv, compareToMarkdown } from '../report/compare-export.js';
 import { runsToCsv, runsToJson, runToJson, runToMarkdown } from '../report/export.js';
 import { runsToHtml } from '../report/html/index.js';
 import { listGroup, listRuns, loadRun, removeRun } from '../store/run-store.js';
-import type { ExportFormat, RunRow } from '../ui/app-port.js';
+import type { ComparisonFormat, ExportFormat, RunRow } from '../ui/app-port.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { utcStamp } from '../util/ids.js';
 
@@ -22,10 +23,22 @@ export async function compareIds(ids: readonly string[], dir: string): Promise<C
   return compareRuns(await Promise.all(ids.map((id) => loadRun(id, dir))));
 }
 
+/** A group's comparison: a sweep's points (each with its repeats), or a repeat group's repeats one by one. */
 export async function compareSweep(groupId: string, dir: string): Promise<CompareModel> {
   const runs = await listGroup(groupId, dir);
-  if (!runs.length) throw new Error(`no readable runs in sweep ${groupId}`);
-  return compareRuns(runs);
+  if (!runs.length) throw new Error(`no readable runs in group ${groupId}`);
+  if (runs[0].group?.kind === 'repeat') return compareRuns(runs);
+  return compareSets(columnSets([{ kind: 'group', runs }]));
+}
+
+/** Writes the comparison table (as `compare --format` prints it) under `exportsDir` and returns its path. */
+export async function exportComparison(model: CompareModel, format: ComparisonFormat, exportsDir: string): Promise<string> {
+  const text = format === 'json' ? compareJson(model) : format === 'csv' ? compareToCsv(model) : compareToMarkdown(model);
+  const group = model.columns[0]?.groupId;
+  const base = group && model.columns.every((c) => c.groupId === group) ? `${group}-compare` : `${utcStamp()}-compare-${model.columns.length}-runs`;
+  const file = join(exportsDir, `${base}.${format}`);
+  await writeFileAtomic(file, text);
+  return file;
 }
 
 /** Writes the export under `exportsDir` and returns its path. */

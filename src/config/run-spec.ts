@@ -101,10 +101,11 @@ const PanScanSpecSchema = z.strictObject({
 
 export const RunGroupSchema = z.strictObject({
   id: z.string().min(1),
-  kind: z.literal('sweep'),
+  kind: z.enum(['sweep', 'repeat']),
   point: z.record(z.string(), z.union([z.number(), z.string()])),
   index: z.number().int().min(0),
   total: z.number().int().min(1),
+  repeat: z.strictObject({ index: z.number().int().min(0), total: z.number().int().min(1), orderSeed: z.number().int().min(0) }).optional(),
 });
 
 /** One member of the backend union per registered backend: `{name, options}` with that backend's own schema. */

@@ -11,6 +11,7 @@ import type { DcgmTelemetrySample, GpuInfo, LocalTelemetrySample, RunTelemetry, 
 import { Channel } from '../util/channel.js';
 import { nowMs } from '../util/clock.js';
 import { newRunId } from '../util/ids.js';
+import { prng } from '../util/prng.js';
 import { RunAccumulator } from './accumulator.js';
 import type { Backend, Replica } from './backend.js';
 import { collectEnvironment, gitCommit } from './environment.js';
@@ -273,12 +274,30 @@ export function errorRateExceeded(spec: RunSpec, n: { readonly ok: number; reado
   return `${n.failed} of ${finished} measured requests failed (${pct(share)}), over --max-error-rate ${limit} (${pct(limit)})`;
 }
 
-/** Request number `seq` of the run: images in order, then the next prompt, round and round. */
-function requestPlanner(spec: RunSpec, workload: Workload): (seq: number, warmup: boolean) => PlannedRequest {
-  const { images, prompts } = workload;
+/**
+ * The images in the order the run requests them: workload order, or for a repeat (`--repeat`) a shuffle seeded by
+ * the repeat, so each repeat meets the images in a fresh order and an effect of the order (a slow image first, a
+ * cache warmed by its neighbour) averages out over the repeats instead of repeating in every one.
+ */
+export function imageOrder(spec: Pick<RunSpec, 'group'>, workload: Workload): number[] {
   // Images whose header could not be read were listed up front and are skipped (all of them: every request fails).
   const usable = usableImageIndices(workload);
-  const order = usable.length ? usable : images.map((_, i) => i);
+  const order = usable.length ? [...usable] : workload.images.map((_, i) => i);
+  const seed = spec.group?.repeat?.orderSeed;
+  if (seed !== undefined) {
+    const rand = prng(seed);
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(rand() * (i + 1));
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+  }
+  return order;
+}
+
+/** Request number `seq` of the run: images in imageOrder, then the next prompt, round and round. */
+function requestPlanner(spec: RunSpec, workload: Workload): (seq: number, warmup: boolean) => PlannedRequest {
+  const { images, prompts } = workload;
+  const order = imageOrder(spec, workload);
   const preprocess = preprocessSettings(spec);
   return (seq, warmup) => {
     const imageIndex = order[seq % order.length];
@@ -398,7 +417,8 @@ function runTelemetry(st: RunState): RunTelemetry {
 /** How many requests of the run will name each image (null for a run bound by time), in workload order. */
 function imagePlan(spec: RunSpec, w: Workload): { path: string; requests: number | null }[] {
   const total = spec.stop.kind === 'requests' ? spec.stop.count + spec.warmup : null;
-  const usable = usableImageIndices(w).map((i) => w.images[i]);
+  // In request order, so the partial last round counts the images it reaches (none at all when none is usable).
+  const usable = usableImageIndices(w).length ? imageOrder(spec, w).map((i) => w.images[i]) : [];
   return usable.map((img, i) => ({ path: img.path, requests: total === null ? null : Math.floor(total / usable.length) + (i < total % usable.length ? 1 : 0) }));
 }
 

@@ -207,13 +207,29 @@ export interface EnvironmentInfo {
 
 export type RunStatus = 'completed' | 'interrupted' | 'failed';
 
+/**
+ * The group a run belongs to: a sweep (one run per grid point; with --repeat, several per point) or the repeats of
+ * one specification (`run --repeat N`).
+ */
 export interface RunGroup {
   readonly id: string;
-  readonly kind: 'sweep';
-  /** This run's grid point, e.g. {"min-ratio": 2, "max-crops": 4}. */
+  readonly kind: 'sweep' | 'repeat';
+  /** This run's grid point, e.g. {"min-ratio": 2, "max-crops": 4}; {} for a repeat group. */
   readonly point: Readonly<Record<string, number | string>>;
+  /** The grid point's index (a sweep) or the repeat's (a repeat group), from 0. */
+  readonly index: number;
+  /** Grid points (a sweep) or repeats (a repeat group). */
+  readonly total: number;
+  /** Which repeat of its specification this run is; absent for a run that is not repeated. */
+  readonly repeat?: RunRepeat;
+}
+
+export interface RunRepeat {
+  /** From 0. */
   readonly index: number;
   readonly total: number;
+  /** Seeds this repeat's request order (a fresh shuffle of the images per repeat). */
+  readonly orderSeed: number;
 }
 
 export const RUN_SCHEMA_VERSION = 1;

@@ -1,6 +1,9 @@
 // Exports of saved runs (DESIGN.md §7): the run file's JSON text, CSV (one row per run or sweep point) and a
-// Markdown report. Pure: strings in, strings out; the commands do the writing.
-import { LATENCY_METRICS, type MetricSummary, type RunFile } from '../engine/types.js';
+// Markdown report, each with the run's 95% intervals (src/report/intervals.ts, computed on export). Pure: strings
+// in, strings out; the commands do the writing.
+import { LATENCY_METRICS, type LatencyMetric, type MetricSummary, type RunFile } from '../engine/types.js';
+import { intervalTable, notesWithSteady, rateIntervalsText, runIntervals, type RunIntervals } from './intervals.js';
+import { LATENCY_STATISTICS } from './stats/types.js';
 import { fmtDuration, sig3 } from './format.js';
 import { cropsMean, METRIC_LABELS, modelLabel, pointLabel, RANDOM_WEIGHTS_LABEL, runDurationS } from './describe.js';
 import { loadText, panScanText, PEAK_MEMORY_EXPLAINED } from './phrases.js';
@@ -18,6 +21,22 @@ const PRIMITIVE_ARRAY = new RegExp(String.raw`\[\n[ ]+(${JSON_PRIMITIVE}(?:,\n[ 
  */
 export function runToJson(run: RunFile): string {
   return JSON.stringify(run, null, 2).replace(PRIMITIVE_ARRAY, (_m, inner: string) => `[${inner.replace(/,\n[ ]+/g, ', ')}]`) + '\n';
+}
+
+/**
+ * The JSON export of a run: the run file as saved, plus `intervals` (its 95% intervals, computed on export: they
+ * are never saved, see intervals.ts). Laid out like runToJson.
+ */
+export function runExportJson(run: RunFile): string {
+  const withIntervals = { ...run, intervals: cachedIntervals(run) };
+  return runToJson(withIntervals);
+}
+
+/** Several runs' JSON exports as one array. */
+export function runsExportJson(runs: readonly RunFile[]): string {
+  if (runs.length === 0) return '[]\n';
+  const items = runs.map((r) => runExportJson(r).trimEnd().replace(/\n/g, '\n  '));
+  return `[\n  ${items.join(',\n  ')}\n]\n`;
 }
 
 /** Several runs as one JSON array, laid out like runToJson. */
@@ -96,14 +115,43 @@ const CSV_COLUMN_DEFS = {
   sweep_point: (r) => (r.group ? pointLabel(r.group.point) : null),
 } satisfies Record<string, (r: RunFile) => Cell>;
 
-export type CsvColumn = keyof typeof CSV_COLUMN_DEFS;
+/** The CSV names of the latency metrics, as the columns above already use them (E2E is "latency"). */
+const CSV_METRIC_PREFIX: Readonly<Record<LatencyMetric, string>> = { queueMs: 'queue', preprocessMs: 'preprocess', visionMs: 'vision', ttftMs: 'ttft', e2eMs: 'latency', tpotMs: 'tpot', itlMs: 'itl' };
+
+/**
+ * The 95% intervals (src/report/intervals.ts), after every column above: per latency metric and statistic its
+ * ends (`latency_p50_ci95_lo_ms`, `latency_p50_ci95_hi_ms`, ...), the rates' ends, and whether the run was steady
+ * (empty when too short to tell).
+ */
+function intervalColumnDefs(of: (r: RunFile) => RunIntervals): Record<string, (r: RunFile) => Cell> {
+  const defs: Record<string, (r: RunFile) => Cell> = {};
+  for (const m of LATENCY_METRICS) {
+    for (const st of LATENCY_STATISTICS) {
+      defs[`${CSV_METRIC_PREFIX[m]}_${st}_ci95_lo_ms`] = (r) => csvNum(of(r).latency[m]?.[st][0]);
+      defs[`${CSV_METRIC_PREFIX[m]}_${st}_ci95_hi_ms`] = (r) => csvNum(of(r).latency[m]?.[st][1]);
+    }
+  }
+  for (const [name, key] of [['throughput_req_s', 'throughputReqS'], ['output_tokens_per_s', 'outputTokensPerS'], ['tokens_per_s_mean', 'tokensPerSMean']] as const) {
+    defs[`${name}_ci95_lo`] = (r) => csvNum(of(r)[key]?.[0]);
+    defs[`${name}_ci95_hi`] = (r) => csvNum(of(r)[key]?.[1]);
+  }
+  defs.steady = (r) => of(r).steady?.steady ?? null;
+  return defs;
+}
+
+// The intervals of a run are computed once per export, however many columns read them.
+const intervalCache = new WeakMap<RunFile, RunIntervals>();
+const cachedIntervals = (r: RunFile): RunIntervals => intervalCache.get(r) ?? intervalCache.set(r, runIntervals(r)).get(r)!;
+const ALL_CSV_DEFS: Readonly<Record<string, (r: RunFile) => Cell>> = { ...CSV_COLUMN_DEFS, ...intervalColumnDefs(cachedIntervals) };
+
+export type CsvColumn = string;
 /** The CSV header, in order. Stable: new columns are only ever appended. */
-export const CSV_COLUMNS = Object.keys(CSV_COLUMN_DEFS) as CsvColumn[];
+export const CSV_COLUMNS: readonly CsvColumn[] = Object.keys(ALL_CSV_DEFS);
 
 /** One row per run (a sweep is just its runs, each with group_id / sweep_point). Header first, LF line ends. */
 export function runsToCsv(runs: readonly RunFile[]): string {
   const lines = [CSV_COLUMNS.join(',')];
-  for (const r of runs) lines.push(CSV_COLUMNS.map((c) => csvField(CSV_COLUMN_DEFS[c](r))).join(','));
+  for (const r of runs) lines.push(CSV_COLUMNS.map((c) => csvField(ALL_CSV_DEFS[c](r))).join(','));
   return lines.join('\n') + '\n';
 }
 
@@ -191,6 +239,23 @@ export function mdSummary(run: RunFile): string[] {
   ];
 }
 
+/** ## 95% intervals: of every latency statistic (ms) and of the rates, from the run's own requests. */
+export function mdIntervals(run: RunFile): string[] {
+  const iv = cachedIntervals(run);
+  if (iv.requests === 0) return [];
+  const [head, ...rows] = intervalTable(iv);
+  return [
+    '## 95% intervals',
+    '',
+    `From ${iv.requests} completed requests: a percentile bootstrap seeded by the run id (${iv.resamples} resamples), so the same every time.`,
+    '',
+    ...mdTable(['Metric (ms)', ...head.slice(1).map((h) => h.toLowerCase())], rows),
+    '',
+    `- Rates: ${rateIntervalsText(iv)}`,
+    '',
+  ];
+}
+
 /** ## Per replica: one row per replica (devices, counts, rates, latencies, died or ok); nothing without replicas. */
 export function mdPerReplica(run: RunFile): string[] {
   const reps = run.summary.perReplica;
@@ -224,9 +289,10 @@ export const MD_FAILED_SHOWN_MAX = 10;
 /** ## Notes: the run's notes and its failed measured requests (the first ten); nothing when there are none. */
 export function mdNotes(run: RunFile): string[] {
   const failedReqs = run.requests.filter((r) => r.status === 'failed' && !r.warmup);
-  if (!run.notes.length && !failedReqs.length) return [];
+  const notes = notesWithSteady(run, cachedIntervals(run));
+  if (!notes.length && !failedReqs.length) return [];
   const out = ['## Notes', ''];
-  for (const n of run.notes) out.push(`- ${n.replace(/\r?\n/g, ' ')}`);
+  for (const n of notes) out.push(`- ${n.replace(/\r?\n/g, ' ')}`);
   const shown = failedReqs.slice(0, MD_FAILED_SHOWN_MAX);
   for (const f of shown) out.push(`- Request ${f.id} failed: ${(f.error ?? 'no error message').replace(/\r?\n/g, ' ')}`);
   if (failedReqs.length > shown.length) out.push(`- ... and ${failedReqs.length - shown.length} more failed requests (see the JSON export)`);
@@ -247,7 +313,7 @@ export function mdEnvironment(run: RunFile): string[] {
 }
 
 /** The report's sections, in order; each returns its lines (an empty list leaves the section out). */
-export const MARKDOWN_SECTIONS: readonly ((run: RunFile) => string[])[] = [mdHeader, mdSettings, mdWorkload, mdSummary, mdPerReplica, mdPeakMemory, mdNotes, mdEnvironment];
+export const MARKDOWN_SECTIONS: readonly ((run: RunFile) => string[])[] = [mdHeader, mdSettings, mdWorkload, mdSummary, mdIntervals, mdPerReplica, mdPeakMemory, mdNotes, mdEnvironment];
 
 /** A readable report of one run: what was run, on what, the latency table, per replica, notes. */
 export function runToMarkdown(run: RunFile): string {

@@ -42,6 +42,16 @@ export function fmtMs(ms: Num): string {
   return `${sig3(ms)} ms`;
 }
 
+/**
+ * An interval's two ends, formatted, with a unit they share said once: "118–126 ms", "1.02–1.10 s", "3.1–3.4 req/s".
+ */
+export function rangeText(iv: readonly [number, number], format: (v: number) => string): string {
+  const lo = format(iv[0]);
+  const hi = format(iv[1]);
+  const unit = / [^\d\s]+$/.exec(hi)?.[0];
+  return unit && lo.endsWith(unit) ? `${lo.slice(0, -unit.length)}–${hi}` : `${lo}–${hi}`;
+}
+
 /** A rate with about 3 significant digits and its unit: `12.3 req/s`, `1834 tok/s`. */
 export function fmtRate(perS: Num, unit = '/s'): string {
   if (bad(perS)) return NONE;

@@ -54,7 +54,7 @@ export function describeSlo(slo: GoodputSlo): string {
 }
 
 /** A request with one output token has no TPOT; like vLLM (TPOT 0 there) it meets any TPOT SLO. */
-function meets(r: RequestRecord, slo: GoodputSlo): boolean {
+export function meetsSlo(r: RequestRecord, slo: GoodputSlo): boolean {
   if (r.status !== 'ok') return false;
   if (slo.ttftMs !== undefined && (r.ttftMs === null || r.ttftMs > slo.ttftMs)) return false;
   if (slo.tpotMs !== undefined && r.tpotMs !== null && r.tpotMs > slo.tpotMs) return false;
@@ -68,7 +68,7 @@ export function goodput(run: Pick<RunFile, 'requests' | 'summary'>, slo: Goodput
   for (const r of run.requests) {
     if (r.warmup || r.status === 'cancelled') continue;
     finished++;
-    if (meets(r, slo)) good++;
+    if (meetsSlo(r, slo)) good++;
   }
   const wall = run.summary.measuredWallS;
   return { good, finished, goodputReqS: wall > 0 ? good / wall : null, goodPct: finished > 0 ? (good / finished) * 100 : null };

@@ -145,10 +145,11 @@ const WorkloadSchema = z.looseObject({
 
 const GroupSchema = z.looseObject({
   id: z.string().min(1),
-  kind: z.literal('sweep'),
+  kind: z.enum(['sweep', 'repeat']),
   point: z.record(z.string(), z.union([num, z.string()])),
   index: count,
   total: count,
+  repeat: z.looseObject({ index: count, total: count, orderSeed: count }).optional(),
 });
 
 /** Run ids are file names: letters, digits, ".", "_" and "-", not starting with "." (temp files do). */

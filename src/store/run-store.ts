@@ -345,7 +345,7 @@ export async function removeRun(idOrPrefix: string, dir: string = runsDir()): Pr
   return file;
 }
 
-/** The runs of a sweep, in grid order. Empty if no readable run carries that group id. */
+/** The runs of a group (a sweep or repeats), in grid order, repeats of a point in repeat order. Empty if no readable run carries that group id. */
 export async function listGroup(groupId: string, dir: string = runsDir()): Promise<RunFile[]> {
   const t = await groupMembers(groupId, dir);
   const runs: RunFile[] = [];
@@ -356,7 +356,7 @@ export async function listGroup(groupId: string, dir: string = runsDir()): Promi
 async function groupMembers(groupId: string, dir: string): Promise<RunListOk[]> {
   return (await listRuns(dir))
     .filter((e): e is RunListOk => e.ok && e.group?.id === groupId)
-    .sort((a, b) => (a.group?.index ?? 0) - (b.group?.index ?? 0) || a.id.localeCompare(b.id));
+    .sort((a, b) => (a.group?.index ?? 0) - (b.group?.index ?? 0) || (a.group?.repeat?.index ?? 0) - (b.group?.repeat?.index ?? 0) || a.id.localeCompare(b.id));
 }
 
 /** What a command argument names, without loading anything: one run file, or the members of a sweep group. */

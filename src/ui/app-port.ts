@@ -4,6 +4,8 @@
 import { DEFAULT_CONCURRENCY, DEFAULT_REQUESTS, type Preset } from '../config/preset-schema.js';
 import type { EngineEvent } from '../engine/events.js';
 import type { CompareModel } from '../report/compare.js';
+import type { RunFile } from '../engine/types.js';
+import type { RunIntervals } from '../report/intervals.js';
 import type { RunHeadline, RunListBad, RunListOk } from '../report/describe.js';
 import { loadText, panScanText } from '../report/phrases.js';
 
@@ -68,6 +70,8 @@ export type { RunHeadline };
 export type RunRow = Omit<RunListOk, 'file'> | RunListBad;
 
 export type ExportFormat = 'json' | 'csv' | 'md' | 'html';
+/** What the compare screen writes as the table itself (HTML is the runs' report page, through exportRuns). */
+export type ComparisonFormat = Exclude<ExportFormat, 'html'>;
 
 /** The remembered choices of the home screen: the last run request. */
 export type Prefs = RunRequest;
@@ -95,6 +99,10 @@ export interface Controller {
   compareGroup(groupId: string): Promise<CompareModel>;
   /** Writes the export and returns its path. */
   exportRuns(ids: readonly string[], format: ExportFormat): Promise<string>;
+  /** A finished run's 95% intervals and steady-state check, computed off the UI thread (the dashboard's final screen). */
+  runIntervals?(run: RunFile): Promise<RunIntervals>;
+  /** Writes the comparison table itself (Markdown, CSV or JSON, as `compare --format` does) and returns its path. */
+  exportComparison(model: CompareModel, format: ComparisonFormat): Promise<string>;
   /** Deletes the runs; returns the files removed. */
   deleteRuns(ids: readonly string[]): Promise<string[]>;
   /** Saves the request's settings as a user preset named `name` (validated; never overwrites a built-in). */

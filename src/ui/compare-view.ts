@@ -1,8 +1,9 @@
 // Turns a CompareModel (src/report/compare.ts) into the cells the compare screen's table draws: the unit in each
-// row label, values without units, the change against the baseline after each non-baseline value, and `*` on the
-// best value of each row. Also picks which run columns fit the width. Pure.
+// row label, values without units, the change against the baseline after each non-baseline value (or ≈ within
+// noise), and `*` on the best value of each row. Also picks which run columns fit the width. Pure.
 import { idSuffix, type CompareModel, type CompareRow, type RowUnit } from '../report/compare.js';
-import { fmtCount, fmtDelta, NONE, sig3 } from '../report/format.js';
+import { changeText } from '../report/compare-text.js';
+import { fmtCount, NONE, sig3 } from '../report/format.js';
 import { msCell, rateCell, truncate } from './cells.js';
 
 export const BEST_MARK = '*';
@@ -31,11 +32,12 @@ export function rowLabel(row: Pick<CompareRow, 'label' | 'unit'>): string {
   return row.unit === 'crops' ? row.label : `${row.label} (${row.unit === 'pct' ? '%' : row.unit})`;
 }
 
-/** One cell: `1846*` for a best baseline, `1900 (+2.9%)`, `1700* (-7.9%)`. */
+/** One cell: `1846*` for a best baseline, `1900 (+2.9%)`, `1700* (-7.9%)`, `1850 ≈` within noise. */
 export function cellText(row: CompareRow, i: number): string {
   const c = row.cells[i];
   const v = unitValue(row.unit, c.value) + (c.best ? BEST_MARK : '');
-  return i === 0 || c.deltaPct === null ? v : `${v} (${fmtDelta(c.deltaPct)})`;
+  const change = changeText(c, i);
+  return change ? `${v} ${change}` : v;
 }
 
 /** Column headings: numbered so two runs with the same name stay apart; the baseline says so. */

@@ -46,8 +46,15 @@ function telemetryLines(s: DashboardState): number {
   return 2 + groups + t.gpus.length;
 }
 
+/** A finished run's notes as the final screen lists them: the steady-state warning (once computed) first. */
+export function finishedNotes(s: DashboardState): readonly string[] {
+  if (!s.finished) return [];
+  const steady = s.intervals?.steady;
+  return steady && !steady.steady && steady.note ? [`${steady.note} (E2E median ${steady.driftPct >= 0 ? '+' : ''}${steady.driftPct.toFixed(1)}% from the first third to the last)`, ...s.finished.notes] : s.finished.notes;
+}
+
 function outcomeLines(s: DashboardState, notes: number): number {
-  if (s.finished) return 1 + (s.finished.file ? 1 : 0) + Math.min(notes, s.finished.notes.length);
+  if (s.finished) return 1 + (s.finished.file ? 1 : 0) + Math.min(notes, finishedNotes(s).length);
   return s.fatal ? 1 : 0;
 }
 
@@ -61,8 +68,8 @@ export function dashboardLayout(s: DashboardState, size: TerminalSize): Dashboar
   const columns = Math.max(MIN_SIZE.columns, size.columns);
   const budget = Math.max(MIN_SIZE.rows, size.rows) - 1;
   const servers = s.servers.length ? 2 + s.servers.length + (s.remoteGpus.length ? 1 + s.remoteGpus.length : 0) : 0;
-  // Lines under the percentile table: the parity line, the roofline.
-  const underTable = (s.backend?.name === 'openai' || (s.progress?.snapshot.promptTokenParity?.mismatched ?? 0) > 0 ? 1 : 0) + (s.finished?.summary.roofline ? 1 : 0);
+  // Lines under the percentile table: the parity line, the roofline, the final 95% intervals.
+  const underTable = (s.backend?.name === 'openai' || (s.progress?.snapshot.promptTokenParity?.mismatched ?? 0) > 0 ? 1 : 0) + (s.finished?.summary.roofline ? 1 : 0) + (s.finished && s.intervals ? 1 : 0);
   const histRows = Object.keys(s.finished?.summary.cropsHistogram ?? s.progress?.snapshot.cropsHistogram ?? s.workload?.cropsHistogram ?? {}).length;
   const cropsLines = 1 + Math.max(3, histRows);
   const wide = (n: number) => Math.max(columns, n);
@@ -73,8 +80,10 @@ export function dashboardLayout(s: DashboardState, size: TerminalSize): Dashboar
     const contentWidth = s.telemetry?.kind === 'gpu' ? wide(GPU_TABLE_COLUMNS) : servers ? wide(SERVER_TABLE_COLUMNS) : columns;
     return { columns, compact: false, margins: true, settingsLine: true, telemetry: 'full', crops: true, errorLines: 7, notes: 3, sparkChars, contentWidth };
   }
-  // Compact: what must show, then extras in order while the height allows.
-  const base = 2 + 2 + PERCENTILE_ROWS + 1 + underTable + 1 + (servers ? 1 : 0) + errorBlock(s, 0) + outcomeLines(s, 0) + 1;
+  // Compact: what must show, then extras in order while the height allows. A run that was not steady says so
+  // whatever the height: its numbers mix two regimes.
+  const steadyNote = s.finished && s.intervals?.steady?.steady === false ? 1 : 0;
+  const base = 2 + 2 + PERCENTILE_ROWS + 1 + underTable + 1 + (servers ? 1 : 0) + errorBlock(s, 0) + outcomeLines(s, steadyNote) + 1;
   let left = budget - base;
   const take = (n: number) => (left >= n ? ((left -= n), true) : false);
   // Blank lines above: the progress, the table, the telemetry, the errors, the hints (and the outcome).
@@ -82,7 +91,7 @@ export function dashboardLayout(s: DashboardState, size: TerminalSize): Dashboar
   const settingsLine = take(1);
   let errorLines = 0;
   while (errorLines < 3 && errorBlock(s, errorLines + 1) > errorBlock(s, errorLines) && take(1)) errorLines++;
-  let notes = 0;
-  while (s.finished && notes < Math.min(3, s.finished.notes.length) && take(1)) notes++;
+  let notes = steadyNote;
+  while (s.finished && notes < Math.min(3, finishedNotes(s).length) && take(1)) notes++;
   return { columns, compact: true, margins, settingsLine, telemetry: 'line', crops: false, errorLines, notes, sparkChars, contentWidth: columns };
 }

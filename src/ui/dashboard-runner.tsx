@@ -6,7 +6,7 @@ import { render } from 'ink';
 import type { EngineEvent } from '../engine/events.js';
 import { LiveDashboard } from './components/LiveDashboard.js';
 import { createDashboardStore } from './dashboard-store.js';
-import { pumpEvents } from './pump.js';
+import { pumpEvents, type PumpOptions } from './pump.js';
 import { KeysProvider } from './use-keys.js';
 import { TerminalSizeProvider } from './terminal-size.js';
 
@@ -17,6 +17,8 @@ import { TerminalSizeProvider } from './terminal-size.js';
 export const RENDER_MAX_FPS = 30;
 
 export interface PresentOptions {
+  /** The finished run's 95% intervals, computed off this thread (the final screen shows them once they arrive). */
+  readonly intervalsOf?: PumpOptions['intervalsOf'];
   readonly stdout?: NodeJS.WriteStream;
   readonly stdin?: NodeJS.ReadStream;
   readonly stderr?: NodeJS.WriteStream;
@@ -40,7 +42,7 @@ export async function presentWithDashboard(events: AsyncIterable<EngineEvent>, o
     },
   );
   try {
-    await pumpEvents(events, store);
+    await pumpEvents(events, store, o.intervalsOf ? { intervalsOf: o.intervalsOf } : {});
   } finally {
     store.flush();
     store.dispose();

@@ -23,7 +23,7 @@ const groupReqs = (members: readonly { headline: { completed: number; failed: nu
   `${members.reduce((a, m) => a + m.headline.completed, 0)}/${members.reduce((a, m) => a + m.headline.failed, 0)}`;
 
 const COLUMNS: readonly RunsColumn[] = [
-  { header: 'NAME', align: 'left', min: 10, max: 24, cell: (it) => (it.kind === 'run' ? it.row.name : `sweep ×${it.members.length}`) },
+  { header: 'NAME', align: 'left', min: 10, max: 24, cell: (it) => (it.kind === 'run' ? it.row.name : `${it.members[0]?.group?.kind === 'repeat' ? 'repeat' : 'sweep'} ×${it.members.length}`) },
   { header: 'ID', align: 'left', min: 4, max: 4, cell: (it) => idSuffix(it.kind === 'run' ? it.row.id : it.groupId) },
   { header: 'STARTED', align: 'left', min: 11, max: 11, cell: (it) => localTime(it.kind === 'run' ? it.row.startedAt : it.members[0].startedAt, 'short') },
   { header: 'PRESET', align: 'left', min: 8, max: 14, cell: (it) => (it.kind === 'run' ? it.row.presetName : it.members[0].presetName) },

@@ -8,6 +8,7 @@ import type { ProgressSnapshot } from '../engine/accumulator.js';
 import { assertNever, type EngineEvent, type WorkloadOverview } from '../engine/events.js';
 import type { CpuTelemetrySample, DcgmTelemetrySample, GpuSample, LocalTelemetrySample, ServerTelemetrySample, TelemetrySample } from '../telemetry/types.js';
 import type { BackendInfo, RunSettings, RunStatus, RunSummary } from '../engine/types.js';
+import type { RunIntervals } from '../report/intervals.js';
 
 /** Points kept for the latency sparkline (one per completed measured request, newest last). */
 export const LATENCY_SERIES_MAX = 120;
@@ -25,7 +26,9 @@ export type LocalInput =
   /** The event stream itself threw (preparation failed, or the engine crashed); nothing more will come. */
   | { readonly type: 'ui:stream-failed'; readonly message: string }
   /** The event stream ended (with or without run-finished). */
-  | { readonly type: 'ui:stream-ended' };
+  | { readonly type: 'ui:stream-ended' }
+  /** The finished run's 95% intervals, computed off this thread after run-finished (see pump.ts). */
+  | { readonly type: 'ui:intervals'; readonly runId: string; readonly intervals: RunIntervals };
 
 export type DashboardInput = EngineEvent | LocalInput;
 
@@ -124,6 +127,8 @@ export interface DashboardState {
   readonly fatal: string | null;
   /** The stream has ended: nothing more will arrive. */
   readonly ended: boolean;
+  /** The finished run's 95% intervals and steady-state check, once computed (after run-finished). */
+  readonly intervals: RunIntervals | null;
 }
 
 export const initialDashboardState: DashboardState = {
@@ -157,6 +162,7 @@ export const initialDashboardState: DashboardState = {
   finished: null,
   fatal: null,
   ended: false,
+  intervals: null,
 };
 
 /** GPU index -> replica, from the replicas that said which GPUs they own. */
@@ -220,6 +226,8 @@ export function reduce(s: DashboardState, e: DashboardInput): DashboardState {
       const errors = pushCapped<ErrorLine>(s.errors, { at: s.atMs, source: 'ui', message: e.message }, ERRORS_KEPT_MAX);
       return { ...s, fatal: e.message, ended: true, status: s.finished ? 'finished' : 'failed', errors, errorCount: s.errorCount + 1 };
     }
+    case 'ui:intervals':
+      return e.runId === s.runId && s.finished ? { ...s, intervals: e.intervals } : s;
     case 'ui:stream-ended':
       if (s.ended) return s;
       if (s.finished) return { ...s, ended: true };
@@ -310,5 +318,5 @@ export function reduceAll(events: Iterable<DashboardInput>, from: DashboardState
 
 /** Whether an input must reach the screen at once rather than wait for the next notify tick. */
 export function isUrgent(e: DashboardInput): boolean {
-  return e.type === 'run-finished' || e.type === 'ui:stop-requested' || e.type === 'ui:stream-failed' || e.type === 'ui:stream-ended';
+  return e.type === 'run-finished' || e.type === 'ui:stop-requested' || e.type === 'ui:stream-failed' || e.type === 'ui:stream-ended' || e.type === 'ui:intervals';
 }

@@ -86,7 +86,7 @@ export function useNavigation(controller: Controller) {
   const openCompare = (t: OpenTarget) => {
     const p = t.kind === 'group' ? controller.compareGroup(t.groupId) : controller.compareRuns(t.ids);
     p.then(
-      (model) => setView({ kind: 'compare', model, title: t.kind === 'group' ? `sweep ${t.groupId}` : `${model.columns.length} run(s)`, ids: model.columns.map((c) => c.id) }),
+      (model) => setView({ kind: 'compare', model, title: t.kind === 'group' ? `sweep ${t.groupId}` : `${model.columns.length} run(s)`, ids: model.columns.flatMap((c) => c.runIds) }),
       (err: unknown) => setRuns((r) => ({ ...r, error: `cannot compare: ${errText(err)}` })),
     );
   };
@@ -110,7 +110,9 @@ export function useRunLauncher(controller: Controller, onRunStarted?: (run: { re
     setEnded(false);
     stops.current = 0;
     store.dispatch({ type: 'ui:preparing', message: 'preparing the run…', requested: { preset: req.preset, backend: req.backend, model: req.model } });
-    const done = pumpEvents(handle.events, store).then(() => setEnded(true));
+    // The final screen's intervals come from the controller (off this thread), once the run is saved.
+    const intervalsOf = controller.runIntervals?.bind(controller);
+    const done = pumpEvents(handle.events, store, intervalsOf ? { intervalsOf } : {}).then(() => setEnded(true));
     setActive({ store, handle, done });
     onRunStarted?.({ handle, done });
     return null;

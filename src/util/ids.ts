@@ -29,7 +29,7 @@ export function newRunId(name: string, date: Date = new Date(), hex: string = ra
   return `${utcStamp(date)}-${slug(name)}-${hex}`;
 }
 
-/** A sweep's group id, e.g. `sweep-20261125-142233-3fa2`. */
-export function newGroupId(date: Date = new Date(), hex: string = randomHex()): string {
-  return `sweep-${utcStamp(date)}-${hex}`;
+/** A group's id, e.g. `sweep-20261125-142233-3fa2` (a sweep) or `repeat-20261125-142233-3fa2` (`run --repeat`). */
+export function newGroupId(date: Date = new Date(), hex: string = randomHex(), kind: 'sweep' | 'repeat' = 'sweep'): string {
+  return `${kind}-${utcStamp(date)}-${hex}`;
 }

@@ -135,7 +135,7 @@ test('runs: listed newest first with an unreadable file; compared, a sweep compa
 
   const sweep = await c.compareGroup('sweep-20261125-120000-ab12');
   assert.deepEqual(sweep.columns.map((col) => col.id), [s0.id, s1.id]);
-  await assert.rejects(c.compareGroup('sweep-none'), /no readable runs in sweep sweep-none/);
+  await assert.rejects(c.compareGroup('sweep-none'), /no readable runs in group sweep-none/);
 
   for (const f of ['json', 'csv', 'md', 'html'] as const) {
     const path = await c.exportRuns([a.id, b.id], f);
@@ -147,6 +147,16 @@ test('runs: listed newest first with an unreadable file; compared, a sweep compa
     if (f === 'md') assert.match(text, /# gemma-bench run: base[\s\S]*# gemma-bench run: fast/);
     if (f === 'html') assert.match(text, /^<!DOCTYPE html>[\s\S]*"kind":"compare"/);
   }
+  // The compare screen's `e`: the comparison table itself, as `compare --format` writes it.
+  for (const f of ['md', 'csv', 'json'] as const) {
+    const path = await c.exportComparison(model, f);
+    assert.ok(path.startsWith(join(home, 'exports')) && path.endsWith(`-compare-2-runs.${f}`), path);
+    const text = readFileSync(path, 'utf8');
+    if (f === 'md') assert.match(text, /^\| Metric \| 1 .* \(baseline\) \| 2 .* \|\n\| --- \| ---: \| ---: \|$/m);
+    if (f === 'csv') assert.equal(text.trim().split('\n')[0], `metric,label,unit,${a.id},${b.id}`);
+    if (f === 'json') assert.deepEqual(JSON.parse(text), JSON.parse(JSON.stringify(model)));
+  }
+  assert.equal(await c.exportComparison(sweep, 'md'), join(home, 'exports', 'sweep-20261125-120000-ab12-compare.md'));
   // A sweep's runs export as the sweep's report, named after it.
   const sweepPage = await c.exportRuns([s0.id, s1.id], 'html');
   assert.equal(sweepPage, join(home, 'exports', 'sweep-20261125-120000-ab12.html'));

@@ -170,6 +170,8 @@ test('the interactive app in a real terminal: run, watch, stop, list, compare, q
   s = await waitScreen(/completed, saved to/, 90_000, 'the run to finish');
   assert.match(s, /✔ completed/);
   assert.match(s, /13\/13 requests/);
+  // The final screen's 95% intervals come from a worker thread a moment after the run is saved.
+  s = await waitScreen(/95% CI E2E p50 \d/, 10_000, 'the final 95% intervals');
   keep('dashboard-finished', s);
 
   // The run is in the list.

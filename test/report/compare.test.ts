@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunFile } from '../../src/engine/types.js';
-import { compareRuns, renderCompareText, type CompareModel } from '../../src/report/compare.js';
+import { compareRuns, type CompareModel } from '../../src/report/compare.js';
+import { renderCompareText } from '../../src/report/compare-text.js';
 import { fakeRun } from '../helpers/fake-run.js';
 
 const row = (m: CompareModel, key: string) => {
@@ -10,9 +11,13 @@ const row = (m: CompareModel, key: string) => {
   return r;
 };
 
-/** A run with chosen headline numbers (everything else from the fake). */
+/**
+ * A run with chosen headline numbers (everything else from the fake). Its records are scaled to match (latencies
+ * by e2eP50 / 100, arrivals by the throughput), and there are many of them, so the significance that compare now
+ * computes from the records agrees with the chosen numbers whenever they differ by 20% or more.
+ */
 function withSummary(id: string, e2eP50: number | null, throughput: number | null, failed = 0): RunFile {
-  const r = fakeRun({ id, seed: id.length });
+  const r = fakeRun({ id, seed: id.length, requests: 200, latencyScale: (e2eP50 ?? 100) / 100, ...(throughput ? { intervalMs: 1000 / throughput } : {}) });
   return {
     ...r,
     summary: {
@@ -39,7 +44,7 @@ test('deltas are against the first run, absolute and in percent', () => {
   assert.deepEqual(thr.cells.map((c) => c.deltaPct), [null, 25, -50]);
 });
 
-test('best marks: lowest for times, highest for rates, ties all marked, none on counts', () => {
+test('best marks: lowest for times, highest for rates, only beyond noise (a tie marks nothing), none on counts', () => {
   const m = compareRuns([withSummary('a-1', 100, 10, 2), withSummary('b-2', 80, 12.5, 0), withSummary('c-3', 150, 5, 0)]);
   assert.deepEqual(row(m, 'e2e_p50').cells.map((c) => c.best), [false, true, false]);
   assert.deepEqual(row(m, 'throughput_req_s').cells.map((c) => c.best), [false, true, false]);
@@ -48,14 +53,16 @@ test('best marks: lowest for times, highest for rates, ties all marked, none on 
   assert.deepEqual(row(m, 'completed').cells.map((c) => c.best), [false, false, false]);
   assert.deepEqual(row(m, 'crops_mean').cells.map((c) => c.best), [false, false, false]);
 
-  const tie = compareRuns([withSummary('a-1', 90, 12), withSummary('b-2', 90, 12), withSummary('c-3', 95, 11)]);
-  assert.deepEqual(row(tie, 'e2e_p50').cells.map((c) => c.best), [true, true, false]);
-  assert.deepEqual(row(tie, 'throughput_req_s').cells.map((c) => c.best), [true, true, false]);
-  assert.deepEqual(row(tie, 'e2e_p50').cells.map((c) => c.deltaPct), [null, 0, (5 / 90) * 100]);
+  // A tie is no winner: neither of two equal values is better beyond noise, so the row marks nothing.
+  const tie = compareRuns([withSummary('a-1', 90, 12), withSummary('b-2', 90, 12), withSummary('c-3', 150, 6)]);
+  assert.deepEqual(row(tie, 'e2e_p50').cells.map((c) => c.best), [false, false, false]);
+  assert.deepEqual(row(tie, 'throughput_req_s').cells.map((c) => c.best), [false, false, false]);
+  assert.deepEqual(row(tie, 'e2e_p50').cells.map((c) => c.significant), [null, false, true]);
+  assert.deepEqual(row(tie, 'e2e_p50').cells.map((c) => c.deltaPct), [null, 0, (60 / 90) * 100]);
 });
 
 test('missing values: no delta, never best; a zero baseline has no percent; one run marks nothing', () => {
-  const m = compareRuns([withSummary('a-1', null, 0), withSummary('b-2', 80, 5), withSummary('c-3', 90, null)]);
+  const m = compareRuns([withSummary('a-1', null, 0), withSummary('b-2', 80, 5), withSummary('c-3', 150, null)]);
   const e2e = row(m, 'e2e_p50');
   assert.deepEqual(e2e.cells.map((c) => c.delta), [null, null, null]);
   assert.deepEqual(e2e.cells.map((c) => c.best), [false, true, false]);
@@ -82,7 +89,12 @@ test('rows cover the headline metrics; warnings flag unlike runs', () => {
   assert.ok(m.warnings.some((w) => /maxNewTokens/.test(w)));
   assert.ok(m.warnings.some((w) => /random weights: speed only/.test(w)));
   assert.ok(m.warnings.some((w) => /b-2 \(interrupted\)/.test(w)));
-  assert.deepEqual(compareRuns([a, fakeRun({ id: 'c-3', seed: 3 })]).warnings, ['random weights: speed only (outputs are not meaningful)']);
+  assert.deepEqual(compareRuns([a, fakeRun({ id: 'c-3', seed: 3 })]).warnings, [
+    'random weights: speed only (outputs are not meaningful)',
+    'too few requests to judge E2E p95, E2E p99, TTFT p95 (a p50 needs 10, a p95 100, a p99 500 in every run): they read ≈',
+  ]);
+  // With enough requests every row is judged, and nothing is said.
+  assert.deepEqual(compareRuns([fakeRun({ id: 'a-1', requests: 500 }), fakeRun({ id: 'c-3', seed: 3, requests: 500 })]).warnings, ['random weights: speed only (outputs are not meaningful)']);
   // The model is plain data: it survives JSON unchanged.
   assert.deepEqual(JSON.parse(JSON.stringify(m)), m);
 });
@@ -140,7 +152,9 @@ test('renderCompareText fits a width: units move to the row labels, ids go under
   assert.ok(Math.max(...wide.split('\n').map((l) => l.length)) > 120);
   const text = renderCompareText(model, { width: 80 });
   for (const l of text.split('\n')) assert.ok(l.length <= 80, `${l.length}: ${l}`);
-  assert.match(text, /^E2E p50 \(ms\) +100\* +110 \(\+10\.0%\)/m);
+  // 10% apart: within noise for the bimodal E2E median (≈, and no best), beyond it for the p95.
+  assert.match(text, /^E2E p50 \(ms\) +100 +110 ≈$/m);
+  assert.match(text, /^E2E p95 \(ms\) +176\* +193 \(\+10\.0%\)$/m);
   assert.match(text, /1 balanced \(0000\) \(base\) +2 balanced \(0011\)/);
   assert.match(text, /^ 1 20261125-142230-balanced-0000$/m);
   assert.match(text, /\(not shown\)/);

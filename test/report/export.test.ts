@@ -7,6 +7,7 @@ import {
   MD_FAILED_SHOWN_MAX,
   mdEnvironment,
   mdHeader,
+  mdIntervals,
   mdNotes,
   mdPeakMemory,
   mdPerReplica,
@@ -18,6 +19,7 @@ import {
   runToJson,
   runToMarkdown,
 } from '../../src/report/export.js';
+import { csvFields } from '../helpers/csv.js';
 import { fakeRun } from '../helpers/fake-run.js';
 
 /** A small RFC 4180 parser, to check the CSV reads back as written. */
@@ -153,10 +155,10 @@ test('Markdown escapes table-breaking characters in cells', () => {
 
 test('Markdown sections: the report is its sections in order, each a block of its own', () => {
   const r = fakeRun({ failed: 2, replicas: 2, notes: ['a note'], peakMemory: true });
-  assert.deepEqual(MARKDOWN_SECTIONS, [mdHeader, mdSettings, mdWorkload, mdSummary, mdPerReplica, mdPeakMemory, mdNotes, mdEnvironment]);
+  assert.deepEqual(MARKDOWN_SECTIONS, [mdHeader, mdSettings, mdWorkload, mdSummary, mdIntervals, mdPerReplica, mdPeakMemory, mdNotes, mdEnvironment]);
   assert.equal(runToMarkdown(r), MARKDOWN_SECTIONS.flatMap((f) => f(r)).join('\n') + '\n');
-  const headings = [mdSettings, mdWorkload, mdSummary, mdPerReplica, mdPeakMemory, mdNotes, mdEnvironment].map((f) => f(r)[0]);
-  assert.deepEqual(headings, ['## Settings', '## Workload', '## Summary', '## Per replica', '## Peak GPU memory', '## Notes', '## Environment']);
+  const headings = [mdSettings, mdWorkload, mdSummary, mdIntervals, mdPerReplica, mdPeakMemory, mdNotes, mdEnvironment].map((f) => f(r)[0]);
+  assert.deepEqual(headings, ['## Settings', '## Workload', '## Summary', '## 95% intervals', '## Per replica', '## Peak GPU memory', '## Notes', '## Environment']);
   // Every section but the last ends with a blank line, so sections never run together.
   for (const f of MARKDOWN_SECTIONS.slice(0, -1)) assert.equal(f(r).at(-1), '', f.name);
   assert.notEqual(mdEnvironment(r).at(-1), '');
@@ -215,4 +217,32 @@ test('Markdown environment: GPUs with their memory, the commit shortened', () =>
   assert.match(env, /- GPUs: 0: H100 \(81559 MiB\)/);
   assert.match(env, /gemma-bench [^ ]+ \(0123456789ab\)$/);
   assert.match(mdEnvironment({ ...r, environment: { ...r.environment, gpus: [] } }).join('\n'), /- GPUs: none/);
+});
+
+test('intervals in the exports: CSV columns hold each interval around its value, Markdown lists them, a drifting run is not steady', () => {
+  const r = fakeRun({ requests: 60 });
+  const rows = runsToCsv([r]).trimEnd().split('\n').map(csvFields);
+  const col = (name: string) => Number(rows[1][CSV_COLUMNS.indexOf(name)]);
+  // The first columns are unchanged; the intervals come after them.
+  assert.ok(CSV_COLUMNS.indexOf('latency_p50_ci95_lo_ms') > CSV_COLUMNS.indexOf('sweep_point'));
+  for (const [v, lo, hi] of [
+    ['latency_p50_ms', 'latency_p50_ci95_lo_ms', 'latency_p50_ci95_hi_ms'],
+    ['ttft_p95_ms', 'ttft_p95_ci95_lo_ms', 'ttft_p95_ci95_hi_ms'],
+    ['throughput_req_s', 'throughput_req_s_ci95_lo', 'throughput_req_s_ci95_hi'],
+  ]) {
+    assert.ok(col(lo) < col(hi), `${lo} < ${hi}`);
+    // The summary's value (HDR, 3 significant digits) sits inside its interval, give or take that rounding.
+    assert.ok(col(lo) <= col(v) * 1.001 && col(v) <= col(hi) * 1.001, `${v} ${col(v)} in [${col(lo)}, ${col(hi)}]`);
+  }
+  assert.equal(rows[1][CSV_COLUMNS.indexOf('steady')], 'true');
+  const md = runToMarkdown(r);
+  assert.match(md, /## 95% intervals\n\nFrom 60 completed requests: a percentile bootstrap seeded by the run id \(1000 resamples\)/);
+  assert.match(md, /\| E2E latency \| [\d.]+–[\d.]+ \| [\d.]+–[\d.]+ \| [\d.]+–[\d.]+ \| [\d.]+–[\d.]+ \| [\d.]+–[\d.]+ \|/);
+  assert.match(md, /- Rates: throughput [\d.]+–[\d.]+ req\/s, output [\d.]+–[\d.]+ tok\/s, per request [\d.]+–[\d.]+ tok\/s/);
+  assert.doesNotMatch(md, /not steady/);
+
+  // Later requests ever slower: the last third's median is far above the first's.
+  const drifting = { ...r, requests: r.requests.map((q, i) => (q.e2eMs === null ? q : { ...q, e2eMs: q.e2eMs * (1 + i / 10), finishedAtMs: q.enqueuedAtMs + q.e2eMs * (1 + i / 10) })) };
+  assert.match(runToMarkdown(drifting), /## Notes\n\n- not steady: more warmup or a longer run \(E2E median drifted \+\d+\.\d% from the first third of the run to the last\)/);
+  assert.equal(csvFields(runsToCsv([drifting]).split('\n')[1])[CSV_COLUMNS.indexOf('steady')], 'false');
 });

@@ -59,6 +59,7 @@ function fakeController(events: EngineEvent[], holdAt = events.length, releaseOn
       throw new Error('no groups');
     },
     exportRuns: async (_ids, f) => `/data/exports/x.${f}`,
+    exportComparison: async (_model, f) => `/data/exports/compare.${f}`,
     deleteRuns: async (ids) => [...ids],
     savePreset: async (n) => ({ ok: true, file: `/u/${n}.json` }),
     loadPrefs: () => ({ ...DEFAULT_PREFS, requests: 6 }),

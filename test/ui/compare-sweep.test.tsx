@@ -16,7 +16,7 @@ test('a sweep: the scatter of p95 E2E against throughput under the table, fronti
   const model = compareRuns(runs);
   const frontier = paretoFrontier(runs.map((r) => ({ throughputReqS: r.summary.throughputReqS, latencyMs: r.summary.metrics.e2eMs.p95 })));
   for (const width of [80, 120]) {
-    const r = render(<CompareScreen model={model} title="sweep sweep-20261125-160000-ab12" width={width} onExport={async () => '/x'} onBack={() => {}} onHelp={() => {}} />);
+    const r = render(<CompareScreen model={model} title="sweep sweep-20261125-160000-ab12" width={width} height={60} onExport={async () => '/x'} onBack={() => {}} onHelp={() => {}} />);
     await tick();
     const f = stripAnsi(r.lastFrame());
     assert.match(f, /p95 E2E latency \(ms\) vs throughput \(req\/s\): ● Pareto frontier, ○ dominated/);
@@ -48,10 +48,10 @@ test('runs that are not one sweep get no scatter; h exports HTML', async () => {
   await tick();
   assert.doesNotMatch(stripAnsi(r.lastFrame()), /Pareto/);
   await press(r.stdin, 'e');
-  assert.match(stripAnsi(r.lastFrame()), /as: j JSON · c CSV · m Markdown · h HTML \(esc cancels\)/);
+  assert.match(stripAnsi(r.lastFrame()), /as: j JSON · c CSV · m Markdown table · h HTML report \(esc cancels\)/);
   assert.match(stripAnsi(r.lastFrame()), /h HTML · esc cancel/);
   await press(r.stdin, 'h');
-  await waitFor(() => assert.match(stripAnsi(r.lastFrame()), /exported 2 run\(s\) as HTML to \/data\/exports\/x\.html/));
+  await waitFor(() => assert.match(stripAnsi(r.lastFrame()), /exported the 2 runs' report as HTML to \/data\/exports\/x\.html/));
   assert.deepEqual(calls, ['html']);
   r.unmount();
 });

@@ -9,9 +9,10 @@ import { cellText, columnHeadings, columnsThatFit, compareTable, rowLabel } from
 import { fakeRun } from '../helpers/fake-run.js';
 import { KEYS, press, stripAnsi, tick, waitFor } from './helpers.js';
 
-const fast = fakeRun({ id: '20261125-142233-fast-0001', name: 'fast', seed: 3, latencyScale: 0.8 });
-const base = fakeRun({ id: '20261125-142233-base-0002', name: 'base', seed: 3 });
-const slow = fakeRun({ id: '20261125-142233-slow-0003', name: 'slow', seed: 3, latencyScale: 1.5 });
+// 200 requests each, so that 20% faster is beyond noise (compare marks only significant differences).
+const fast = fakeRun({ id: '20261125-142233-fast-0001', name: 'fast', seed: 3, latencyScale: 0.8, requests: 200 });
+const base = fakeRun({ id: '20261125-142233-base-0002', name: 'base', seed: 3, requests: 200 });
+const slow = fakeRun({ id: '20261125-142233-slow-0003', name: 'slow', seed: 3, latencyScale: 1.5, requests: 200 });
 
 test('cells: the baseline plain, the others with their change, the best marked', () => {
   const m = compareRuns([base, fast, slow]);
@@ -38,7 +39,7 @@ test('the screen: a table with every row, deltas against run 1, best marks, lege
   const cells = e2eLine.split('│').map((c) => c.trim()).filter(Boolean);
   const e2e = m.rows.find((x) => x.key === 'e2e_p50')!;
   assert.deepEqual(cells, ['E2E p50 (ms)', cellText(e2e, 0), cellText(e2e, 1), cellText(e2e, 2)]);
-  assert.match(f, /\* best in row \(lower is better for times, higher for rates\) · \(±%\) change against run 1/);
+  assert.match(f, /\* best in row beyond noise \(lower is better for times, higher for rates\) · \(±%\) change against run 1\s+· ≈ within noise/);
   assert.match(f, /1 20261125-142233-base-0002 · completed/);
   assert.match(f, /note: random weights: speed only/);
   assert.match(f, /e export · \? help · q back/);
@@ -87,11 +88,33 @@ test('export asks for a format, calls the controller and shows the path; q goes 
   );
   await tick();
   await press(r.stdin, 'e');
-  assert.match(stripAnsi(r.lastFrame()), /Export these 2 run\(s\) as: j JSON · c CSV · m Markdown/);
+  assert.match(stripAnsi(r.lastFrame()), /Export this comparison as: j JSON · c CSV · m Markdown table/);
   await press(r.stdin, 'c');
-  await waitFor(() => assert.match(stripAnsi(r.lastFrame()), /exported 2 run\(s\) as CSV to \/data\/exports\/x\.csv/));
+  await waitFor(() => assert.match(stripAnsi(r.lastFrame()), /exported the comparison as CSV to \/data\/exports\/x\.csv/));
   assert.deepEqual(calls, ['csv']);
   await press(r.stdin, 'q');
   assert.equal(back, 1);
   r.unmount();
+});
+
+test('box plots of E2E and TTFT under the table when the terminal is tall enough; none at 80x24', async () => {
+  const m = compareRuns([base, fast, slow]);
+  const tall = render(<CompareScreen model={m} title="3 run(s)" width={80} height={60} onExport={async () => '/x'} onBack={() => {}} onHelp={() => {}} />);
+  await tick();
+  const f = stripAnsi(tall.lastFrame());
+  assert.match(f, /^E2E latency by run$/m);
+  assert.match(f, /^TTFT latency by run$/m);
+  // One line per run, numbered as the table's columns, on one axis: the slow run's median right of the fast one's.
+  const line = (n: number) => f.split('\n').find((l) => l.startsWith(`${n} `) && l.includes('┃'))!;
+  assert.ok(line(3).indexOf('┃') > line(2).indexOf('┃'), f);
+  assert.match(f, /├─┤ p5\.\.p95 {2}▒ p25\.\.p75 {2}█ median 95% interval {2}┃ median/);
+  for (const l of f.split('\n')) assert.ok(l.length <= 80, `${l.length}: ${l}`);
+  assert.ok(f.split('\n').length <= 60);
+  tall.unmount();
+  const small = render(<CompareScreen model={m} title="3 run(s)" width={80} height={24} onExport={async () => '/x'} onBack={() => {}} onHelp={() => {}} />);
+  await tick();
+  const s = stripAnsi(small.lastFrame());
+  assert.doesNotMatch(s, /┃/);
+  assert.ok(s.split('\n').length <= 24, `${s.split('\n').length} lines`);
+  small.unmount();
 });

@@ -8,7 +8,9 @@ import { EXIT_OK } from '../command.js';
 import { runsDir } from '../../config/paths.js';
 import { LATENCY_METRICS, type RunFile } from '../../engine/types.js';
 import { cropsMean, METRIC_LABELS, modelLabel, pointLabel, runDurationS } from '../../report/describe.js';
-import { runsToCsv, runsToJson, runToJson, runToMarkdown } from '../../report/export.js';
+import { runExportJson, runsExportJson, runsToCsv, runToJson, runToMarkdown } from '../../report/export.js';
+import { intervalTable, notesWithSteady, rateIntervalsText, runIntervals, type RunIntervals } from '../../report/intervals.js';
+import { renderRepeatGroupText } from '../../report/repeat-summary.js';
 import { runsToHtml } from '../../report/html/index.js';
 import { writeHtmlReport } from '../html-out.js';
 import { describeSlo, goodput, parseGoodputSpec, type GoodputSlo } from '../../report/goodput.js';
@@ -37,7 +39,8 @@ export const command: CommandDef = {
   details: [
     'Subcommands:',
     '  list [--json]                                   saved runs, newest first (the default)',
-    '  show ID [--json]                                one run: settings, latency table, per replica, notes',
+    '  show ID [--json]                                one run: settings, latency table with 95% intervals, per replica,',
+    '                                                  notes; a repeat group: min / median / max across its repeats',
     '  export ID... [--format json|csv|md|html] [--out FILE] a run, several, or a sweep group (CSV: one row per run)',
     '  rm ID... [--yes]                                delete runs (asks first on a terminal)',
     '',
@@ -60,13 +63,19 @@ const listDef: CommandDef = {
 
 const showDef: CommandDef = {
   name: 'runs show',
-  summary: 'show one saved run',
+  summary: 'show one saved run (with the 95% intervals of its statistics), or a repeat group (min / median / max)',
   usage: 'ID [--goodput SLOS] [--json]',
   options: {
     goodput: { type: 'string', placeholder: 'SLOS', description: 'also report goodput under these SLOs, e.g. ttft:500,tpot:50,e2e:3000 (ms; not with --json)' },
     json: { type: 'boolean', description: 'print the run file as saved (JSON)' },
   },
-  details: ID_HELP,
+  details: [
+    ID_HELP,
+    'Every latency percentile and mean, and the rates, get a 95% interval from the run\'s own requests (a percentile',
+    'bootstrap seeded by the run id, 1000 resamples: the same numbers every time). A run whose E2E latency drifts',
+    '(the medians of its first and last thirds apart) gets the note "not steady: more warmup or a longer run".',
+    'A repeat group id (`run --repeat N`) shows min / median / max of the headline numbers across its repeats.',
+  ].join('\n'),
 };
 
 const EXPORT_FORMATS = ['json', 'csv', 'md', 'html'] as const;
@@ -82,12 +91,14 @@ const exportDef: CommandDef = {
   },
   details: [
     ID_HELP + ' A group id stands for all runs of that sweep.',
-    'json: one run file as saved, or an array of them for several runs or a sweep (--format json).',
+    'json: one run file as saved plus "intervals" (the 95% intervals, computed on export: shape in src/report/intervals.ts',
+    '  RunIntervals), or an array of them for several runs or a sweep (--format json).',
     'csv: a header and one row per run (sweep point); the first 23 columns are run_id, name, status, preset, backend,',
     '  model, min_ratio, max_crops, min_crop_size, pan_and_scan, requests_completed, requests_failed, latency_p50_ms,',
     '  latency_p90_ms, latency_p95_ms, latency_p99_ms (latency = end-to-end), ttft_p50_ms, ttft_p95_ms, tpot_p50_ms,',
-    '  itl_p50_ms, throughput_req_s, output_tokens_per_s, tokens_per_s_mean; more follow, new ones only appended.',
-    'md: a readable report per run.',
+    '  itl_p50_ms, throughput_req_s, output_tokens_per_s, tokens_per_s_mean; more follow, new ones only appended (among',
+    '  them the 95% intervals: <metric>_<stat>_ci95_lo_ms / _hi_ms, throughput_req_s_ci95_lo / _hi, ...).',
+    'md: a readable report per run, with its 95% intervals.',
     'html: one self-contained page with charts, opened from disk with the network off: a run\'s report for one run,',
     '  a sweep\'s report (with its latency-throughput Pareto frontier) for a group id, a comparison for several runs.',
     '  Written to --out or to exports/ under the data directory; the path is printed.',
@@ -171,7 +182,7 @@ export function renderRunList(entries: readonly RunListEntry[], dir: string, wid
       fmtMs(e.headline.e2eP95Ms),
       fmtMs(e.headline.ttftP50Ms),
       fmtRate(e.headline.outputTokensPerS, 'tok/s'),
-      e.group ? `${e.group.id} [${pointLabel(e.group.point)}]` : '',
+      e.group ? `${e.group.id} [${groupPlace(e.group)}]` : '',
     ]);
     const t = fitTable(RUN_LIST_COLUMNS, rows, width);
     lines.push(t.text);
@@ -187,19 +198,26 @@ export function renderRunList(entries: readonly RunListEntry[], dir: string, wid
   return lines.join('\n') + '\n';
 }
 
+/** Where a run sits in its group: its grid point (and repeat), or which repeat. */
+function groupPlace(g: NonNullable<RunFile['group']>): string {
+  if (g.kind === 'repeat') return `repeat ${g.index + 1}/${g.total}`;
+  return `${pointLabel(g.point)}${g.repeat ? `, repeat ${g.repeat.index + 1}/${g.repeat.total}` : ''}`;
+}
+
 function goodputLine(run: RunFile, slo: GoodputSlo): string {
   const g = goodput(run, slo);
   return `Goodput:   ${fmtRate(g.goodputReqS, 'req/s')} within ${describeSlo(slo)}: ${g.good} of ${g.finished} finished measured requests${g.goodPct === null ? '' : ` (${sig3(g.goodPct, 1)}%)`}`;
 }
 
-/** The `runs show` text report. */
-export function renderRunText(run: RunFile, slo?: GoodputSlo): string {
+/** The `runs show` text report; `iv` defaults to the run's intervals, computed here (runIntervals). */
+export function renderRunText(run: RunFile, slo?: GoodputSlo, iv: RunIntervals = runIntervals(run)): string {
   const s = run.summary;
   const st = run.settings;
   const dur = runDurationS(run);
   const out: string[] = [];
   out.push(`Run ${run.id}: ${run.name} (${run.status})`);
-  if (run.group) out.push(`Sweep: ${run.group.id}, point ${run.group.index + 1}/${run.group.total}: ${pointLabel(run.group.point)}`);
+  if (run.group?.kind === 'repeat') out.push(`Repeat ${run.group.index + 1}/${run.group.total} of group ${run.group.id}`);
+  else if (run.group) out.push(`Sweep: ${run.group.id}, point ${run.group.index + 1}/${run.group.total}: ${pointLabel(run.group.point)}${run.group.repeat ? `, repeat ${run.group.repeat.index + 1}/${run.group.repeat.total}` : ''}`);
   out.push(
     `Model:     ${modelLabel(run)}`,
     `Backend:   ${run.backend.name}; ${run.backend.replicas.map((r) => `replica ${r.replica}: ${r.devices.join(',') || '-'}`).join('; ') || 'no replicas'}`,
@@ -209,6 +227,7 @@ export function renderRunText(run: RunFile, slo?: GoodputSlo): string {
     `Workload:  ${run.workload.source}, ${run.workload.images.length} images x ${run.workload.prompts.length} prompts`,
     `Requests:  ${s.completed} completed, ${s.failed} failed, ${s.cancelled} cancelled, ${s.warmup} warmup (excluded)`,
     `Rates:     ${fmtRate(s.throughputReqS, 'req/s')}, ${fmtRate(s.outputTokensPerS, 'output tok/s')}, ${fmtRate(s.tokensPerSMean, 'tok/s per request (mean)')} over ${fmtDuration(s.measuredWallS)} measured`,
+    `           95% intervals: ${rateIntervalsText(iv)}`,
     ...(slo ? [goodputLine(run, slo)] : []),
     ...rooflineDetails(s.roofline).map((l, i) => (i === 0 ? `Roofline:  ${l}` : `           ${l}`)),
     `Crops:     ${Object.entries(s.cropsHistogram).map(([k, n]) => `${k}: ${n}`).join(', ') || '-'} (mean ${cropsMean(s) === null ? '-' : sig3(cropsMean(s)!, 2)})`,
@@ -220,6 +239,9 @@ export function renderRunText(run: RunFile, slo?: GoodputSlo): string {
     return [METRIC_LABELS[m], fmtCount(x.count), fmtMs(x.p50), fmtMs(x.p90), fmtMs(x.p95), fmtMs(x.p99), fmtMs(x.mean), fmtMs(x.min), fmtMs(x.max)];
   });
   out.push(padTable([header, ...rows]), '');
+  if (iv.requests > 0) {
+    out.push(`95% intervals (ms), from ${iv.requests} completed requests (seeded bootstrap, ${iv.resamples} resamples):`, padTable(intervalTable(iv)), '');
+  }
   if (s.perReplica.length) {
     const rh = ['REPLICA', 'DEVICES', 'OK', 'FAILED', 'THROUGHPUT', 'E2E P50', 'E2E P95', 'TTFT P50', 'STATE'];
     const rr = s.perReplica.map((r) => [
@@ -238,9 +260,10 @@ export function renderRunText(run: RunFile, slo?: GoodputSlo): string {
   const peaks = peakMemoryLines(s.perReplica);
   if (peaks.length) out.push(`Peak GPU memory (${PEAK_MEMORY_EXPLAINED}):`, ...peaks.map((l) => `  ${l}`), '');
   const failed = run.requests.filter((r) => r.status === 'failed' && !r.warmup);
-  if (run.notes.length || failed.length) {
+  const notes = notesWithSteady(run, iv);
+  if (notes.length || failed.length) {
     out.push('Notes:');
-    for (const n of run.notes) out.push(`  - ${n}`);
+    for (const n of notes) out.push(`  - ${n}`);
     for (const f of failed.slice(0, 5)) out.push(`  - request ${f.id} failed: ${f.error ?? 'no error message'}`);
     if (failed.length > 5) out.push(`  - ... ${failed.length - 5} more failed requests (\`gemma-bench runs show ${run.id} --json\` has them all)`);
   }
@@ -272,14 +295,20 @@ async function show(argv: readonly string[]): Promise<number> {
   if (str(values, 'goodput') !== undefined && flag(values, 'json')) throw new UsageError('runs show --json prints the run file as saved; drop --goodput, or drop --json for the report with goodput.');
   const slo = goodputFlag(values);
   const r = await fromStore(() => resolveRunOrGroup(id));
+  if (r.kind === 'group' && r.runs[0]?.group?.kind === 'repeat' && !flag(values, 'json')) {
+    await writeStdout(renderRepeatGroupText(r.groupId, r.runs));
+    return EXIT_OK;
+  }
   if (r.kind === 'group') {
-    throw new UsageError(`"${id}" is a sweep group of ${r.runs.length} runs; show one of them (${r.runs.map((x) => x.id).join(', ')}), or \`gemma-bench compare ${id}\`.`);
+    const what = r.runs[0]?.group?.kind === 'repeat' ? 'repeat group' : 'sweep group';
+    throw new UsageError(`"${id}" is a ${what} of ${r.runs.length} runs; show one of them (${r.runs.map((x) => x.id).join(', ')}), or \`gemma-bench compare ${id}\`.`);
   }
   await writeStdout(flag(values, 'json') ? runToJson(r.run) : renderRunText(r.run, slo));
   return EXIT_OK;
 }
 
-function formatFromOut(out: string | undefined): ExportFormat | undefined {
+/** The format an --out file's extension names (.csv, .md/.markdown, .json, .html/.htm), if any. */
+export function formatFromOut(out: string | undefined): ExportFormat | undefined {
   if (!out) return undefined;
   const ext = extname(out).toLowerCase();
   return ext === '.csv' ? 'csv' : ext === '.md' || ext === '.markdown' ? 'md' : ext === '.json' ? 'json' : ext === '.html' || ext === '.htm' ? 'html' : undefined;
@@ -309,7 +338,7 @@ async function exportRuns(argv: readonly string[]): Promise<number> {
     return EXIT_OK;
   }
   const text =
-    format === 'csv' ? runsToCsv(runs) : format === 'md' ? runs.map(runToMarkdown).join('\n---\n\n') : single ? runToJson(runs[0]) : runsToJson(runs);
+    format === 'csv' ? runsToCsv(runs) : format === 'md' ? runs.map((r) => runToMarkdown(r)).join('\n---\n\n') : single ? runExportJson(runs[0]) : runsExportJson(runs);
   if (!outFile) {
     await writeStdout(text);
     return EXIT_OK;

@@ -23,6 +23,7 @@ import { uniqueRunId } from '../../store/run-store.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { newGroupId } from '../../util/ids.js';
 import { DEFAULT_PRESET, overridesFromFlags, RUN_OPTIONS } from '../run-flags.js';
+import { repeatCount, repeatOf, REPEAT_OPTION } from '../repeat.js';
 import { processStopper } from '../run-stopper.js';
 import { ensureDataDirWritable } from '../../store/data-dir.js';
 
@@ -30,7 +31,7 @@ import { ensureDataDirWritable } from '../../store/data-dir.js';
 export const GRID_KEYS = ['min-ratio', 'max-crops', 'min-crop-size', 'pan-and-scan', 'concurrency', 'rate', 'batch-size', 'batching', 'max-new-tokens'] as const;
 
 /** Flags that belong to the sweep itself, never to a recipe's shared settings. */
-const SWEEP_ONLY = new Set(['grid', 'csv', 'recipe', 'save-recipe', 'json', 'no-tui', 'help', 'preset']);
+const SWEEP_ONLY = new Set(['grid', 'csv', 'recipe', 'save-recipe', 'json', 'no-tui', 'help', 'preset', 'repeat']);
 
 /** What a recipe may name: the run flags, and the grid keys. */
 export const RECIPE_VOCABULARY: RecipeVocabulary = {
@@ -55,12 +56,21 @@ export const command: CommandDef = {
   name: 'sweep',
   summary: 'run one benchmark per point of a grid of settings and compare them in one table and CSV',
   usage: '(--grid KEY=V1,V2 [--grid KEY=...]... | --recipe NAME) [run options] [--csv FILE]',
-  details: [`Grid keys: ${GRID_KEYS.join(', ')}. Every other option is as for \`gemma-bench run\` and applies to all points; it overrides a recipe's settings.`, recipesHelp()].filter(Boolean).join('\n\n'),
+  details: [
+    `Grid keys: ${GRID_KEYS.join(', ')}. Every other option is as for \`gemma-bench run\` and applies to all points; it overrides a recipe's settings.`,
+    'With --repeat N every point runs N times, the whole grid once per round (so slow drift of the machine spreads over\n' +
+      'every point), each repeat in its own shuffled request order. `compare GROUP_ID` then shows one column per point\n' +
+      '(the median of its repeats) and counts a difference only when it also exceeds the spread of the repeats.',
+    recipesHelp(),
+  ]
+    .filter(Boolean)
+    .join('\n\n'),
   options: {
     grid: { type: 'string', multiple: true, placeholder: 'KEY=V1,V2', description: 'a grid axis (replaces a recipe axis of the same key)' },
     recipe: { type: 'string', placeholder: 'NAME|FILE', description: 'a saved sweep: its preset, shared settings, grid and extra points' },
     'save-recipe': { type: 'string', placeholder: 'NAME', description: 'save this sweep (its flags, grid and points) as your recipe NAME, then run it' },
     csv: { type: 'string', placeholder: 'FILE', description: 'where to write the CSV (default: under the data directory, printed)' },
+    repeat: REPEAT_OPTION,
     wide: WIDE_OPTION,
     ...RUN_OPTIONS,
   },
@@ -68,6 +78,7 @@ export const command: CommandDef = {
     'gemma-bench sweep --grid min-ratio=2.0,2.5 --grid max-crops=4,6 --grid min-crop-size=448',
     'gemma-bench sweep --recipe panscan-grid --requests 8 --max-new-tokens 16',
     'gemma-bench sweep --grid concurrency=1,2,4 --requests 20 --csv sweep.csv',
+    'gemma-bench sweep --grid max-crops=4,6 --requests 30 --repeat 3',
   ],
 };
 
@@ -111,14 +122,18 @@ export async function run(argv: readonly string[]): Promise<number> {
   const preset = loadPreset(str(values, 'preset') ?? plan.recipe?.preset ?? DEFAULT_PRESET);
   const groupId = newGroupId();
   const name = str(values, 'name') ?? preset.name;
-  // Validate every point before running any, so a typo in the last value does not waste the first runs.
-  const specs = points.map((p, index) =>
-    resolveRunSpec(
-      preset,
-      { ...overridesFromFlags({ ...plan.settings, ...values, ...p }), name: `${name}-${Object.values(p).join('-')}` },
-      { group: { id: groupId, kind: 'sweep', point: numericPoint(p), index, total: points.length } },
+  const repeats = repeatCount(values);
+  // Validate every point before running any, so a typo in the last value does not waste the first runs. With
+  // --repeat, round r runs every point once (repeat r of each), in grid order.
+  const overridesOf = (p: Record<string, string>) => ({ ...overridesFromFlags({ ...plan.settings, ...values, ...p }), name: `${name}-${Object.values(p).join('-')}` });
+  const seeds = points.map((p) => resolveRunSpec(preset, overridesOf(p)).seed);
+  const specs = Array.from({ length: repeats }, (_, r) =>
+    points.map((p, index) =>
+      resolveRunSpec(preset, overridesOf(p), {
+        group: { id: groupId, kind: 'sweep', point: numericPoint(p), index, total: points.length, ...(repeats > 1 ? { repeat: repeatOf(r, repeats, seeds[index]) } : {}) },
+      }),
     ),
-  );
+  ).flat();
   const json = flag(values, 'json');
   const presenter = json ? ndjsonPresenter() : plainPresenter();
   const log: LogFn = (level, message) => {
@@ -133,7 +148,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   // Every point's workload (headers read, crops planned) before any model loads: images that cannot be used at all
   // are refused here (exit 2), not after the first replicas have started.
   const workloads: Workload[] = [];
-  for (const spec of specs) workloads.push(await prepareWorkload(spec));
+  for (const spec of specs.slice(0, points.length)) workloads.push(await prepareWorkload(spec));
   const backend = await createBackend(specs[0], log);
 
   let replicas: Replica[] = [];
@@ -141,7 +156,7 @@ export async function run(argv: readonly string[]): Promise<number> {
   const runs: RunFile[] = [];
   let anyFailed = false;
   try {
-    for (let i = 0; i < points.length && !stopper.signal.aborted; i++) {
+    for (let i = 0; i < specs.length && !stopper.signal.aborted; i++) {
       const spec = specs[i];
       const count = await backend.resolveReplicas(spec.topology.gpusPerReplica, spec.topology.replicas);
       if (replicas.length !== count || dead.size > 0) {
@@ -152,8 +167,10 @@ export async function run(argv: readonly string[]): Promise<number> {
         replicas = await backend.start({ replicas: count, gpusPerReplica: spec.topology.gpusPerReplica, log });
         for (const x of replicas) void x.died.then(() => dead.add(x.id));
       }
-      if (!json) process.stderr.write(`\npoint ${i + 1}/${points.length}: ${Object.entries(points[i]).map(([k, v]) => `${k}=${v}`).join(' ')}\n`);
-      const workload = workloads[i];
+      const at = i % points.length;
+      const round = repeats > 1 ? `, repeat ${Math.floor(i / points.length) + 1}/${repeats}` : '';
+      if (!json) process.stderr.write(`\npoint ${at + 1}/${points.length}${round}: ${Object.entries(points[at]).map(([k, v]) => `${k}=${v}`).join(' ')}\n`);
+      const workload = workloads[at];
       const events = persistRuns(runBenchmark(spec, { backend, workload, replicas, runId: await uniqueRunId(spec.name), signal: stopper.signal, stopNow: stopper.now }));
       for await (const e of events) {
         presenter.onEvent(e);
@@ -171,13 +188,16 @@ export async function run(argv: readonly string[]): Promise<number> {
   if (runs.length > 0) await writeFileAtomic(csvPath, runsToCsv(runs));
   if (json) process.stdout.write(`${JSON.stringify({ type: 'sweep-finished', groupId, runs: runs.map((x) => x.id), csv: runs.length ? csvPath : null })}\n`);
   else {
-    process.stdout.write(`\nsweep ${groupId}: ${runs.length} of ${points.length} point(s) saved\n`);
+    process.stdout.write(`\nsweep ${groupId}: ${runs.length} of ${specs.length} ${repeats > 1 ? `run(s) saved (${points.length} point(s) × ${repeats} repeats)` : 'point(s) saved'}\n`);
     process.stdout.write(`${sweepTable(plan.keys, runs, tableWidth(flag(values, 'wide')))}\n`);
     if (runs.length) process.stdout.write(`\n${renderFrontierScatter(scatterPointsOfRuns(runs), { width: Math.min(process.stdout.columns || 80, 100) }).join('\n')}\n\n`);
-    if (runs.length) process.stdout.write(`CSV written to ${csvPath}\ncompare them: gemma-bench compare ${groupId} (--format html: the report with charts)\n`);
+    if (runs.length) {
+      const how = repeats > 1 ? 'one column per point, its repeats together' : '--format html: the report with charts';
+      process.stdout.write(`CSV written to ${csvPath}\ncompare them: gemma-bench compare ${groupId} (${how})\n`);
+    }
   }
   if (stopper.exitCode) return stopper.exitCode;
-  return anyFailed || runs.length < points.length ? EXIT_FAILED : EXIT_OK;
+  return anyFailed || runs.length < specs.length ? EXIT_FAILED : EXIT_OK;
 }
 
 export interface SweepPlan {

@@ -3,9 +3,10 @@
 // knob values). One colour per run throughout (Okabe-Ito), the legend naming each run by its name and id suffix.
 // Pure.
 import type { RunFile } from '../../engine/types.js';
-import { formatCompareValue, type CompareModel } from '../compare.js';
+import { type CompareModel } from '../compare.js';
+import { changeText, formatCompareValue } from '../compare-text.js';
 import { modelLabel, pointLabel } from '../describe.js';
-import { fmtDelta, fmtMs, fmtRate } from '../format.js';
+import { fmtMs, fmtRate } from '../format.js';
 import { paretoFrontier } from '../frontier.js';
 import { localTime, panScanText } from '../phrases.js';
 import { alignCdfs, cdf, round2, sortedFinite } from './distributions.js';
@@ -86,11 +87,12 @@ function compareTable(model: CompareModel): string {
     `${row.label}${row.unit === 'crops' || row.unit === 'count' ? '' : ` (${row.unit === 'pct' ? '%' : row.unit})`}`,
     ...row.cells.map((cell, i): RawCell => {
       const v = esc(formatCompareValue(row.unit, cell.value));
-      const d = i === 0 || cell.deltaPct === null ? '' : ` <span class="delta">(${esc(fmtDelta(cell.deltaPct))})</span>`;
+      const change = changeText(cell, i);
+      const d = change ? ` <span class="delta">${esc(change)}</span>` : '';
       return { html: cell.best ? `<span class="best">${v}*</span>${d}` : `${v}${d}` };
     }),
   ]);
-  return `<div class="table-scroll">${table(header, rows)}</div>\n<p class="muted">* best in its row (lower is better for times, higher for rates); (±%) change against run 1, the baseline.</p>`;
+  return `<div class="table-scroll">${table(header, rows)}</div>\n<p class="muted">* best in its row, beyond noise (lower is better for times, higher for rates); (±%) change against run 1, the baseline; ≈ within noise (the 95% interval of the difference includes 0).</p>`;
 }
 
 function frontierTable(runs: readonly RunFile[], frontier: readonly number[]): string {

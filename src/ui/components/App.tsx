@@ -168,7 +168,8 @@ function compareView({ props: { controller }, nav }: SessionParts, view: Extract
     <CompareScreen
       model={view.model}
       title={view.title}
-      onExport={(f) => controller.exportRuns(view.ids, f)}
+      // The table itself as Markdown, CSV or JSON; HTML is the runs' report page with its charts.
+      onExport={(f) => (f === 'html' ? controller.exportRuns(view.ids, f) : controller.exportComparison(view.model, f))}
       onBack={() => nav.openRuns(view.ids[0])}
       onHelp={() => nav.setHelp('compare')}
     />

@@ -1,11 +1,14 @@
 // Saved runs side by side (@alcalzone/ink-table, behind this one module): one column per run, the first the
-// baseline, the change against it after every other value, `*` on the best value of each row; the runs' ids,
-// status and the reasons they may not compare like for like underneath. ←/→ scroll when the runs do not fit.
-import { useState } from 'react';
+// baseline, the change against it after every other value (≈ when within noise), `*` on the best value of each
+// row beyond noise; the box plots of E2E and TTFT when the height allows; the runs' ids, status and the reasons
+// they may not compare like for like underneath. ←/→ scroll when the runs do not fit. `e` writes the comparison
+// (Markdown, CSV, JSON) or the runs' HTML report, through the app port.
+import { createContext, useContext, useState } from 'react';
 import { Box, Text } from 'ink';
 import { Table } from '@alcalzone/ink-table';
 import type { ExportFormat } from '../app-port.js';
 import { BEST_MARK, compareFit, compareTable } from '../compare-view.js';
+import { BOXPLOT_WIDTH_MAX, compareBoxPlotLines, WITHIN_NOISE_MARK } from '../../report/compare-text.js';
 import { useTerminalSize } from '../terminal-size.js';
 import { localTime } from '../../report/phrases.js';
 import { truncate } from '../cells.js';
@@ -14,13 +17,28 @@ import { isSweepModel, renderFrontierScatter, scatterPointsOfModel } from '../..
 import { KeyHints } from './KeyHints.js';
 import { useKeys } from '../use-keys.js';
 
-/** ink-table draws a rule between every row; this keeps only the one under the heading (half the height). */
+/** The table row a cell is drawn in (ink-table tells a cell only its column). */
+const RowIndex = createContext(-1);
+/** Per shown row and column: the colour of a change beyond noise (green better, red worse), or none. */
+const Tones = createContext<readonly (readonly ('green' | 'red' | undefined)[])[]>([]);
+
+/**
+ * ink-table draws a rule between every row; this keeps only the one under the heading (half the height), and tells
+ * each data row's cells which row they are in (its key ends with the row's index), so they can be coloured.
+ */
 class CompactTable extends Table<Record<string, string>> {
   constructor(props: ConstructorParameters<typeof Table<Record<string, string>>>[0]) {
     super(props);
     const rule = this.separator;
     this.separator = (p) => (p.key.endsWith('-0') ? rule(p) : <></>);
+    const data = this.data;
+    this.data = (p) => <RowIndex.Provider value={Number(p.key.slice(p.key.lastIndexOf('-') + 1))}>{data(p)}</RowIndex.Provider>;
   }
+}
+
+function ToneCell({ column, children }: { readonly column: number; readonly children?: React.ReactNode }) {
+  const tone = useContext(Tones)[useContext(RowIndex)]?.[column];
+  return <Text {...(tone ? { color: tone } : {})}>{children}</Text>;
 }
 
 type Props = {
@@ -73,6 +91,9 @@ export function CompareScreen({ model, title, onExport, onBack, onHelp, isActive
   const scatterLines = isSweepModel(model) ? renderFrontierScatter(scatterPointsOfModel(model), { width: Math.min(cols, SCATTER_WIDTH_MAX), height: 7 }) : [];
   const spare = budget - (1 + model.columns.length) - (notes ? 1 + notes : 0) - model.rows.length;
   const scatter = roomy && spare >= scatterLines.length + 1 ? scatterLines : [];
+  // The E2E and TTFT box plots (one numbered line per run, the median's interval marked) when they fit too.
+  const plotLines = compareBoxPlotLines(model, Math.min(cols, BOXPLOT_WIDTH_MAX));
+  const plots = roomy && spare - (scatter.length ? scatter.length + 1 : 0) >= plotLines.length + 1 ? plotLines : [];
   const shownRowOffset = Math.min(rowOffset, maxRowOffset);
 
   useKeys(
@@ -86,7 +107,8 @@ export function CompareScreen({ model, title, onExport, onBack, onHelp, isActive
         onExport(f).then(
           (path) => {
             setExporting(null);
-            setMessage({ text: `exported ${model.columns.length} run(s) as ${f.toUpperCase()} to ${path}`, color: 'green' });
+            const what = f === 'html' ? `the ${model.columns.length} runs' report` : 'the comparison';
+            setMessage({ text: `exported ${what} as ${f.toUpperCase()} to ${path}`, color: 'green' });
           },
           (err: unknown) => {
             setExporting(null);
@@ -107,6 +129,15 @@ export function CompareScreen({ model, title, onExport, onBack, onHelp, isActive
   );
 
   const view = compareTable(model, fit.visible, shownOffset, { labelChars: fit.labelChars, headingChars: fit.headingChars, rows: tableRows, rowOffset: shownRowOffset });
+  // A change beyond noise in green when better, red when worse (column 0 holds the row labels).
+  const tones = view.rows.map((ri) => {
+    const row = model.rows[ri];
+    return [undefined, ...view.shown.map((ci) => {
+      const c = row.cells[ci];
+      if (c.significant !== true || c.delta === null || row.direction === 'none') return undefined;
+      return (c.delta < 0) === (row.direction === 'lower') ? ('green' as const) : ('red' as const);
+    })];
+  });
   const columns = view.columns.map((c, i) => ({ key: c, align: i === 0 ? ('left' as const) : ('right' as const) }));
   const hints: (readonly [string, string])[] = exporting
     ? [['j', 'JSON'], ['c', 'CSV'], ['m', 'Markdown'], ['h', 'HTML'], ['esc', 'cancel']]
@@ -117,7 +148,9 @@ export function CompareScreen({ model, title, onExport, onBack, onHelp, isActive
       <Text>
         <Text bold color="cyan">gemma-bench</Text> <Text dimColor>· compare {truncate(title, cols - 24)}</Text>
       </Text>
-      <CompactTable data={view.data as Record<string, string>[]} columns={columns} />
+      <Tones.Provider value={tones}>
+        <CompactTable data={view.data as Record<string, string>[]} columns={columns} cell={ToneCell} />
+      </Tones.Provider>
       <Text dimColor>
         {truncate(footer, 2 * cols - 1)}
       </Text>
@@ -125,6 +158,15 @@ export function CompareScreen({ model, title, onExport, onBack, onHelp, isActive
         <Box flexDirection="column" marginTop={1}>
           {scatter.map((line, i) => (
             <Text key={i}>{line}</Text>
+          ))}
+        </Box>
+      ) : null}
+      {plots.length ? (
+        <Box flexDirection="column" marginTop={1}>
+          {plots.map((line, i) => (
+            <Text key={i} dimColor={i === plots.length - 1}>
+              {line}
+            </Text>
           ))}
         </Box>
       ) : null}
@@ -147,7 +189,7 @@ export function CompareScreen({ model, title, onExport, onBack, onHelp, isActive
           ))}
         </Box>
       ) : null}
-      {exporting === 'ask' ? <Text color="yellow">{truncate(`Export these ${model.columns.length} run(s) as: j JSON · c CSV · m Markdown · h HTML (esc cancels)`, cols)}</Text> : null}
+      {exporting === 'ask' ? <Text color="yellow">{truncate(`Export this comparison as: j JSON · c CSV · m Markdown table · h HTML report (esc cancels)`, cols)}</Text> : null}
       {exporting === 'busy' ? <Text color="yellow">exporting…</Text> : null}
       {message ? <Text color={message.color}>{truncate(message.text, cols)}</Text> : null}
       <KeyHints hints={hints} columns={cols} />
@@ -159,7 +201,7 @@ export function CompareScreen({ model, title, onExport, onBack, onHelp, isActive
 function footerText(model: CompareModel, visible: number, scrollsRuns: boolean, rows: string | null, shown?: readonly number[]): string {
   const runs = scrollsRuns ? `runs 1 and ${rangeText((shown ?? Array.from({ length: visible }, (_, i) => i)).slice(1).map((i) => i + 1))} of ${model.columns.length}` : null;
   const where = [runs, rows].filter((x): x is string => x !== null);
-  return `${BEST_MARK} best in row (lower is better for times, higher for rates) · (±%) change against run 1${where.length ? ` · showing ${where.join(', ')}` : ''}`;
+  return `${BEST_MARK} best in row beyond noise (lower is better for times, higher for rates) · (±%) change against run 1 · ${WITHIN_NOISE_MARK} within noise${where.length ? ` · showing ${where.join(', ')}` : ''}`;
 }
 
 /** "2-4" for consecutive numbers, else "2, 5". */

@@ -4,9 +4,9 @@
 import { Box, Text } from 'ink';
 import Spinner from 'ink-spinner';
 import { RANDOM_WEIGHTS_LABEL } from '../../report/describe.js';
-import { fmtDuration, fmtRate } from '../../report/format.js';
+import { fmtDuration, fmtMs, fmtRate, rangeText } from '../../report/format.js';
 import { bar, gibCell, histogramRows, msCell, ofTotal, pctCell, sparkline, truncate } from '../cells.js';
-import { dashboardLayout, type DashboardLayout } from '../dashboard-layout.js';
+import { dashboardLayout, finishedNotes, type DashboardLayout } from '../dashboard-layout.js';
 import type { DashboardState } from '../state.js';
 import { useTerminalSize, type TerminalSize } from '../terminal-size.js';
 import { HScroll } from './HScroll.js';
@@ -179,6 +179,26 @@ function Roofline({ s, columns }: { readonly s: DashboardState; readonly columns
   );
 }
 
+/** The final screen's 95% intervals of the headline numbers, once computed (off the UI thread, after the run). */
+export function intervalsLine(s: DashboardState): string | null {
+  const iv = s.intervals;
+  if (!iv || !s.finished) return null;
+  const ms = (x: readonly [number, number] | undefined) => (x ? rangeText(x, fmtMs) : '-');
+  const rate = (x: readonly [number, number] | null, unit: string) => (x ? rangeText(x, (v) => fmtRate(v, unit)) : '-');
+  return `E2E p50 ${ms(iv.latency.e2eMs?.p50)} · p95 ${ms(iv.latency.e2eMs?.p95)} · TTFT p50 ${ms(iv.latency.ttftMs?.p50)} · ${rate(iv.throughputReqS, 'req/s')} · ${rate(iv.outputTokensPerS, 'tok/s')}`;
+}
+
+function Intervals({ s, columns }: { readonly s: DashboardState; readonly columns: number }) {
+  const line = intervalsLine(s);
+  if (line === null) return null;
+  return (
+    <Text>
+      <Text bold>95% CI </Text>
+      {truncate(line, columns - 7)}
+    </Text>
+  );
+}
+
 function CropsAndSpark({ s, layout }: { readonly s: DashboardState; readonly layout: DashboardLayout }) {
   const measured = s.finished?.summary.cropsHistogram ?? s.progress?.snapshot.cropsHistogram ?? {};
   const hasMeasured = Object.keys(measured).length > 0;
@@ -281,7 +301,7 @@ function Outcome({ s, layout }: { readonly s: DashboardState; readonly layout: D
           {f.file ? ', saved to' : ': NOT saved'}
         </Text>
         {f.file ? <Text>  {truncate(f.file, layout.columns - 2)}</Text> : null}
-        {f.notes.slice(0, layout.notes).map((n, i) => (
+        {finishedNotes(s).slice(0, layout.notes).map((n, i) => (
           <Text key={i} dimColor>
             note: {truncate(n.replace(/\s+/g, ' '), layout.columns - 6)}
           </Text>
@@ -309,6 +329,7 @@ export function Dashboard({ state: s, hints, animate = true, size, offset = 0 }:
       <Rates s={s} columns={layout.columns} />
       <Parity s={s} />
       <Roofline s={s} columns={layout.columns} />
+      <Intervals s={s} columns={layout.columns} />
     </Box>
   );
   const scrolls = layout.contentWidth > layout.columns;

@@ -41,7 +41,8 @@ export const HELP_KEYS: Readonly<Record<HelpTopic, readonly (readonly [string, s
   compare: [
     ['←/→', 'scroll the run columns (the baseline stays)'],
     ['↑/↓', 'scroll the rows (a short terminal)'],
-    ['e', 'export the compared runs (HTML: a report with charts; a sweep\'s shows its Pareto frontier)'],
+    ['e', 'export the comparison table (JSON, CSV, Markdown), or the runs\' HTML report with charts (a sweep\'s shows its Pareto frontier)'],
+    ['≈ / *', '≈: within noise (the 95% interval of the difference from run 1 includes 0); *: best in its row, beyond noise'],
     ['q / esc', 'back to the saved runs'],
   ],
 };

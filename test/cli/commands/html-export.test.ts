@@ -68,12 +68,14 @@ test('html: conflicting or misplaced flags are usage errors (2); an unwritable -
   let r = h.cli(['compare', A, B, '--json', '--format', 'html']);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /--json and --format html disagree/);
-  r = h.cli(['compare', A, B, '--out', 'x.html']);
+  r = h.cli(['compare', A, B, '--out', 'x.txt']);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /--out is for --format html/);
+  assert.match(r.stderr, /--out is for --format md, csv, json or html/);
+  r = h.cli(['compare', A, B, '--format', 'text', '--out', 'x.html']);
+  assert.equal(r.code, 2);
   r = h.cli(['compare', A, B, '--format', 'pdf']);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /--format must be one of text, json, html/);
+  assert.match(r.stderr, /--format must be one of text, md, csv, json, html/);
   // A file where a folder should be.
   writeFileSync(join(h.home, 'a-file'), '');
   r = h.cli(['runs', 'export', A, '--format', 'html', '--out', join(h.home, 'a-file', 'report.html')]);

@@ -5,7 +5,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CSV_COLUMNS, runToJson } from '../../../src/report/export.js';
+import { runIntervals } from '../../../src/report/intervals.js';
 import { renderRunText } from '../../../src/cli/commands/runs.js';
+import { fmtMs } from '../../../src/report/format.js';
 import { fakeRun } from '../../helpers/fake-run.js';
 import { CLI, homeWith } from '../../helpers/cli-run.js';
 
@@ -106,6 +108,37 @@ test('runs show: peak GPU memory per replica and GPU where the backend measured 
   assert.match(text, /^ {2}replica 1: GPU 2 19\.6 GiB \(reserved 21\.6\), GPU 3 17\.7 GiB \(reserved 19\.6\)$/m);
 });
 
+test('runs show: 95% intervals of every latency statistic and of the rates; a drifting run gets the steady note', () => {
+  const r = fakeRun({ requests: 40 });
+  const text = renderRunText(r);
+  assert.match(text, /^ {11}95% intervals: throughput [\d.]+–[\d.]+ req\/s, output [\d.]+–[\d.]+ tok\/s, per request [\d.]+–[\d.]+ tok\/s$/m);
+  assert.match(text, /^95% intervals \(ms\), from 40 completed requests \(seeded bootstrap, 1000 resamples\):\nMETRIC +P50 +P90 +P95 +P99 +MEAN$/m);
+  const e2e = /^E2E latency +([\d.]+)–([\d.]+) /m.exec(text.slice(text.indexOf('95% intervals (ms)')));
+  assert.ok(e2e, text);
+  const p50 = r.summary.metrics.e2eMs.p50!;
+  assert.ok(Number(e2e[1]) <= p50 * 1.001 && p50 <= Number(e2e[2]) * 1.001, `${p50} in ${e2e[0]}`);
+  assert.doesNotMatch(text, /not steady/);
+  const drifting = { ...r, requests: r.requests.map((q, i) => (q.e2eMs === null ? q : { ...q, e2eMs: q.e2eMs * (1 + i / 10), finishedAtMs: q.enqueuedAtMs + q.e2eMs * (1 + i / 10) })) };
+  assert.match(renderRunText(drifting), /^Notes:\n {2}- not steady: more warmup or a longer run \(E2E median drifted \+/m);
+});
+
+test('runs show GROUP of repeats: min / median / max of the headline numbers across the repeats', async () => {
+  const id = 'repeat-20261125-150000-abcd';
+  const reps = [1, 1.2, 1.1].map((scale, index) =>
+    fakeRun({ id: `20261125-15000${index}-balanced-r${index}`, seed: 5 + index, latencyScale: scale, group: { id, kind: 'repeat', point: {}, index, total: 3, repeat: { index, total: 3, orderSeed: index } } }),
+  );
+  const h = await homeWith(reps);
+  const r = h.cli(['runs', 'show', id]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(r.stdout.startsWith(`Repeat group ${id}: 3 of 3 repeats of balanced\n  1. 20261125-150000-balanced-r0 (completed, `), r.stdout);
+  assert.match(r.stdout, /^METRIC +MIN +MEDIAN +MAX$/m);
+  const e2e = reps.map((x) => x.summary.metrics.e2eMs.p50!).sort((a, b) => a - b);
+  const line = r.stdout.split('\n').find((l) => l.startsWith('E2E p50'))!;
+  assert.deepEqual(line.trim().split(/ {2,}/).slice(1), e2e.map((v) => fmtMs(v)));
+  // A run of the group says which repeat it is.
+  assert.match(h.cli(['runs', 'show', reps[1].id]).stdout, new RegExp(`^Repeat 2/3 of group ${id}$`, 'm'));
+});
+
 test('runs show: unknown, ambiguous, missing id, group id (exit 2); unreadable file (exit 1)', async () => {
   const h = await store();
   let r = h.cli(['runs', 'show', 'nope']);
@@ -134,7 +167,13 @@ test('runs export: json, csv and md to stdout; --out picks the format from the e
   const h = await store();
   const json = h.cli(['runs', 'export', A]);
   assert.equal(json.code, 0, json.stderr);
-  assert.deepEqual(JSON.parse(json.stdout), JSON.parse(runToJson(runA)));
+  // The run file as saved, plus its 95% intervals (computed on export, never saved).
+  const exported = JSON.parse(json.stdout);
+  const { intervals, ...asSaved } = exported;
+  assert.deepEqual(asSaved, JSON.parse(runToJson(runA)));
+  assert.deepEqual(intervals, JSON.parse(JSON.stringify(runIntervals(runA))));
+  const p50 = intervals.latency.e2eMs.p50;
+  assert.ok(p50[0] <= p50[1] && p50[0] > 0, JSON.stringify(p50));
   const csv = h.cli(['runs', 'export', A, B, '--format', 'csv']);
   assert.equal(csv.code, 0, csv.stderr);
   const lines = csv.stdout.trimEnd().split('\n');
