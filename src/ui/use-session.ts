@@ -86,7 +86,7 @@ export function useNavigation(controller: Controller) {
   const openCompare = (t: OpenTarget) => {
     const p = t.kind === 'group' ? controller.compareGroup(t.groupId) : controller.compareRuns(t.ids);
     p.then(
-      (model) => setView({ kind: 'compare', model, title: t.kind === 'group' ? `sweep ${t.groupId}` : `${model.columns.length} run(s)`, ids: model.columns.flatMap((c) => c.runIds) }),
+      (model) => setView({ kind: 'compare', model, title: t.kind === 'group' ? `${t.groupId.startsWith('repeat-') ? 'repeats' : 'sweep'} ${t.groupId}` : `${model.columns.length} run(s)`, ids: model.columns.flatMap((c) => c.runIds) }),
       (err: unknown) => setRuns((r) => ({ ...r, error: `cannot compare: ${errText(err)}` })),
     );
   };
