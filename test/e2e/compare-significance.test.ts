@@ -5,21 +5,23 @@
 //
 // How the runs are made so that the verdicts measure what they claim, on a shared 2-core machine where this file
 // runs beside another test file:
-// - All three runs go at the same time, each on one thread: within-run intervals cannot see noise that shifts a whole
-//   run (that is what --repeat is for), and one after the other, two like runs here differed by 25-40% in E2E p50
-//   with the load average at 5-7. Side by side they meet the same load.
+// - Within-run intervals cannot see noise that shifts a whole run (that is what --repeat is for): one after the
+//   other, two like runs here differed by 25-40% in E2E p50 with the load average at 5-7; side by side but free to
+//   move between cores, one got 12% less CPU than the other while another test file ran (a CI failure). So the two
+//   like runs share one core (taskset), where the scheduler splits it evenly between them, and the 48-token run
+//   shares the other core with a twin, so it too runs on half a core all along.
 // - Concurrency 1 and pan-and-scan off: every request is the same work (one image entry, no queueing), so E2E p50
 //   moves with the new tokens, not with which of the synthetic images' 0-4 crops the median happened to land on.
 //   With the balanced preset's mixed crops the interval of a 16-request median spanned 2.5x and 48 tokens hid in it.
-// - A first tiny run builds the model and the synthetic set, so the three runs do not race to build them.
-// Measured here (like-a, like-b, 48 tokens; E2E p50 ms [95% interval]), 9 tries idle and beside one or two busy
-// processes: like runs never called different, the 48-token run always, e.g. 273 [255, 299] | 280 [261, 287] |
-// 458 [447, 702].
+// - A first tiny run builds the model and the synthetic set, so the runs do not race to build them.
+// Measured here (like-a, like-b, 48 tokens; E2E p50 ms [95% interval]), 8 tries beside one or two busy processes:
+// like runs never called different, the 48-token run always, e.g. 364 [342, 416] | 359 [340, 387] | 1151 [1082, 1332].
+// Without taskset (or with one core) the runs go side by side unpinned.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CompareModel } from '../../src/report/compare.js';
 import { CLI } from '../helpers/cli-run.js';
@@ -28,9 +30,13 @@ const home = mkdtempSync(join(tmpdir(), 'gb-cmp-'));
 const env = { ...process.env, GEMMA_BENCH_HOME: home, GEMMA_BENCH_DEBUG: '' };
 const RUN_TIMEOUT_MS = 240_000;
 
-function cli(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+const PIN = spawnSync('taskset', ['--version']).status === 0 && availableParallelism() >= 2;
+
+/** The CLI; with `cpu`, pinned to that core when taskset is there. */
+function cli(args: readonly string[], cpu?: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const [cmd, argv] = PIN && cpu !== undefined ? ['taskset', ['-c', String(cpu), process.execPath, CLI, ...args]] : [process.execPath, [CLI, ...args]];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env, cwd: home, stdio: ['ignore', 'pipe', 'pipe'], timeout: RUN_TIMEOUT_MS });
+    const child = spawn(cmd, argv, { env, cwd: home, stdio: ['ignore', 'pipe', 'pipe'], timeout: RUN_TIMEOUT_MS });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d));
@@ -42,8 +48,8 @@ function cli(args: readonly string[]): Promise<{ code: number | null; stdout: st
 
 const RUN = ['run', '--requests', '16', '--concurrency', '1', '--pan-and-scan', 'off', '--no-tui', '--no-telemetry', '--threads', '1'];
 
-async function runNamed(name: string, tokens: number): Promise<string> {
-  const r = await cli([...RUN, '--max-new-tokens', String(tokens), '--name', name]);
+async function runNamed(name: string, tokens: number, cpu: number): Promise<string> {
+  const r = await cli([...RUN, '--max-new-tokens', String(tokens), '--name', name], cpu);
   assert.equal(r.code, 0, r.stderr);
   const file = readdirSync(join(home, 'runs')).find((f) => f.includes(`-${name}-`));
   assert.ok(file, `the run ${name} was saved`);
@@ -53,7 +59,8 @@ async function runNamed(name: string, tokens: number): Promise<string> {
 test('compare: two like runs are within noise on E2E p50, a 48-token run is not; intervals hold their values; md and csv', { timeout: 4 * RUN_TIMEOUT_MS }, async (t) => {
   const prep = await cli(['run', '--requests', '1', '--warmup', '0', '--max-new-tokens', '1', '--no-tui', '--no-telemetry', '--name', 'prep']);
   assert.equal(prep.code, 0, prep.stderr);
-  const [a, b, c] = await Promise.all([runNamed('like-a', 8), runNamed('like-b', 8), runNamed('longer', 48)]);
+  t.diagnostic(PIN ? 'like runs pinned to core 0, the 48-token runs to core 1' : 'taskset or a second core missing: the runs are not pinned');
+  const [a, b, c] = await Promise.all([runNamed('like-a', 8, 0), runNamed('like-b', 8, 0), runNamed('longer', 48, 1), runNamed('twin48', 48, 1)]);
 
   const r = await cli(['compare', a, b, c, '--json']);
   assert.equal(r.code, 0, r.stderr);

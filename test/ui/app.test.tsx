@@ -11,8 +11,11 @@ import { DEFAULT_PREFS, type Controller, type Prefs, type RunHandle, type RunReq
 import { fakeRun } from '../helpers/fake-run.js';
 import { KEYS, loadStream, press, stripAnsi, tick, waitFor } from './helpers.js';
 
-/** A controller whose run replays `events`, pausing before event `holdAt` until released or cancelled. */
-function fakeController(events: EngineEvent[], holdAt = events.length, releaseOnCancel = true) {
+/**
+ * A controller whose run replays `events`, pausing before event `holdAt` until released or cancelled; `holdAt` equal
+ * to the number of events holds the stream's end (the run saved, its replicas still closing).
+ */
+function fakeController(events: EngineEvent[], holdAt = Number.POSITIVE_INFINITY, releaseOnCancel = true) {
   const runA = fakeRun({ id: '20261125-142233-balanced-aaaa', name: 'balanced', seed: 3 });
   const runB = fakeRun({ id: '20261125-152233-baseline-bbbb', name: 'baseline', seed: 3, latencyScale: 0.7 });
   const log = { started: [] as RunRequest[], cancelled: 0, stoppedNow: 0, prefs: [] as Prefs[], compared: [] as (readonly string[])[] };
@@ -34,6 +37,7 @@ function fakeController(events: EngineEvent[], holdAt = events.length, releaseOn
           const e = events[i];
           yield cancelled && e.type === 'run-finished' ? { ...e, status: 'interrupted' } : e;
         }
+        if (holdAt === events.length) await held;
       }
       return {
         events: gen(),
@@ -179,5 +183,22 @@ test('Ctrl-C on a run stops it; a second Ctrl-C stops it at once and quits (130)
   await waitFor(() => assert.deepEqual(exits, [130]));
   await press(r.stdin, KEYS.ctrlC);
   assert.equal(log.stoppedNow, 1, 'a third Ctrl-C changes nothing');
+  r.unmount();
+});
+
+test('Ctrl-C after the run is saved but before its replicas have closed quits once they have (never lost)', async () => {
+  const events = loadStream('run-cpu');
+  const { c, release } = fakeController(events, events.length);
+  const exits: number[] = [];
+  const r = render(<App controller={c} onExit={(code) => exits.push(code)} animate={false} />);
+  const frame = () => stripAnsi(r.lastFrame());
+  await waitFor(() => assert.match(frame(), /● balanced/));
+  await press(r.stdin, KEYS.enter);
+  await waitFor(() => assert.match(frame(), /saved to/));
+  await press(r.stdin, KEYS.ctrlC);
+  await tick(50);
+  assert.deepEqual(exits, [], 'not while the replicas close');
+  release();
+  await waitFor(() => assert.deepEqual(exits, [0]));
   r.unmount();
 });

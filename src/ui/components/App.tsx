@@ -132,6 +132,12 @@ function dashboardView({ props, nav, run, exit }: SessionParts) {
       onStop={() => run.stop(exit)}
       doneHints={DASHBOARD_DONE_HINTS}
       onDoneKey={(input, key) => {
+        // Saved, but the replicas are still closing (the app-wide Ctrl-C waits for that): quit once they have, so a
+        // Ctrl-C pressed in this window is never lost.
+        if (key.ctrl && input === 'c' && !run.ended) {
+          void active.done.then(() => exit(run.stoppedByUser() ? 130 : 0));
+          return true;
+        }
         if (input === 'r') {
           nav.openRuns(active.store.getSnapshot().runId);
           return true;
