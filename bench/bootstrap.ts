@@ -10,6 +10,7 @@ import { bootstrapRun, REQUEST_BLOCKS_MAX } from '../src/report/stats/bootstrap.
 import { BOOTSTRAP_RESAMPLES } from '../src/report/stats/types.js';
 import type { RequestRecord } from '../src/engine/types.js';
 import { prng } from '../src/util/prng.js';
+import { median } from './timing.js';
 
 const TARGET_MS = 200;
 
@@ -73,10 +74,6 @@ function makeRecords(n: number): RequestRecord[] {
   return out;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 const round = (v: number): number => Math.round(v * 10) / 10;
 
 const records = makeRecords(requests);

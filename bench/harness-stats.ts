@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { RunAccumulator } from '../src/engine/accumulator.js';
 import { LatencyStats } from '../src/engine/stats.js';
 import type { RequestRecord } from '../src/engine/types.js';
+import { median } from './timing.js';
 
 const TARGET_US_PER_REQUEST = 200;
 const TRIALS = 7;
@@ -62,11 +63,6 @@ function makeRecords(n: number): RequestRecord[] {
     });
   }
   return out;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
 }
 
 const records = makeRecords(requests);

@@ -7,6 +7,12 @@ export interface Stat {
   readonly maxMs: number;
 }
 
+/** The median of `xs` (the upper one of an even count), as every benchmark reports it. */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1];
+}
+
 export async function measure(reps: number, warmup: number, run: () => unknown): Promise<Stat> {
   for (let i = 0; i < warmup; i++) await run();
   const ts: number[] = [];
@@ -15,7 +21,6 @@ export async function measure(reps: number, warmup: number, run: () => unknown):
     await run();
     ts.push(performance.now() - t0);
   }
-  ts.sort((a, b) => a - b);
   const round = (v: number) => Math.round(v * 100) / 100;
-  return { medianMs: round(ts[ts.length >> 1]), minMs: round(ts[0]), maxMs: round(ts[ts.length - 1]) };
+  return { medianMs: round(median(ts)), minMs: round(Math.min(...ts)), maxMs: round(Math.max(...ts)) };
 }
